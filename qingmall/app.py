@@ -1,0 +1,82 @@
+"""The ASGI application: shopper API under ``/api/v1``, merchant API under ``/api/admin/v1``.
+
+``create_app`` is used by the server and by tests; it takes an explicit ``Database`` so tests can point
+the same code at SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from qingmall import __version__
+from qingmall.cart import api as cart_api
+from qingmall.catalog import admin_api as catalog_admin
+from qingmall.catalog import api as catalog_api
+from qingmall.checkout import api as checkout_api
+from qingmall.core.db import Database, get_database, set_database
+from qingmall.core.http import install_error_handlers
+from qingmall.inventory import admin_api as inventory_admin
+from qingmall.orders import admin_api as orders_admin
+from qingmall.orders import api as orders_api
+from qingmall.reviews import admin_api as reviews_admin
+from qingmall.reviews import api as reviews_api
+from qingmall.settings import Settings, get_settings
+from qingmall.shipping import admin_api as shipping_admin
+from qingmall.shoppers import admin_api as shoppers_admin
+from qingmall.shoppers import api as shoppers_api
+from qingmall.staff import admin_api as staff_admin
+
+SHOPPER_ROUTERS = [shoppers_api, catalog_api, cart_api, checkout_api, orders_api, reviews_api]
+ADMIN_ROUTERS = [
+    staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, reviews_admin, shoppers_admin,
+]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_database = database is None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(settings.resolved_database_url)
+        set_database(db)
+        try:
+            yield
+        finally:
+            if owns_database:
+                await db.dispose()
+
+    app = FastAPI(
+        title="Qingmall 轻商城 API",
+        version=__version__,
+        description="Shopper API (`/api/v1`) for the mini-program and H5, merchant API (`/api/admin/v1`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        set_database(database)
+    install_error_handlers(app)
+
+    shopper = APIRouter(prefix="/api/v1")
+    for module in SHOPPER_ROUTERS:
+        shopper.include_router(module.router)
+    admin = APIRouter(prefix="/api/admin/v1")
+    for module in ADMIN_ROUTERS:
+        admin.include_router(module.router)
+    app.include_router(shopper)
+    app.include_router(admin)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        async with get_database().sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": get_database().dialect}
+
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount(settings.media_url_prefix, StaticFiles(directory=settings.media_dir), name="media")
+    return app

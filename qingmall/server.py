@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn: ``qingmall.server:app``."""
+
+from qingmall.app import create_app
+
+app = create_app()

@@ -1,0 +1,146 @@
+"""Test fixtures: every business test runs on SQLite and, when configured, on PostgreSQL.
+
+- ``QINGMALL_TEST_DATABASE_URL`` (e.g. ``postgresql://127.0.0.1:5432/test``): a throwaway database
+  ``qingmall_t_<pid>`` is created from it for this run and dropped at the end, so parallel runs don't clash.
+- ``QINGMALL_TEST_REDIS_URL``: Redis paths are tested on real Redis as well as their in-process fallback.
+- ``QINGMALL_REQUIRE_SERVICES=1`` (set by ``.ci/run``): a missing service fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+
+_TMP = tempfile.mkdtemp(prefix="qingmall-test-")
+os.environ.setdefault("QINGMALL_DATA_DIR", _TMP)
+os.environ.setdefault("QINGMALL_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("QINGMALL_JOBS_BACKEND", "memory")
+os.environ.setdefault("QINGMALL_INPROCESS_JOBS", "false")
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from qingmall.core import clock  # noqa: E402
+from qingmall.core.db import Database, set_database  # noqa: E402
+from qingmall.models import metadata  # noqa: E402
+from qingmall.settings import get_settings  # noqa: E402
+
+REQUIRE_SERVICES = os.environ.get("QINGMALL_REQUIRE_SERVICES") == "1"
+PG_URL = os.environ.get("QINGMALL_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("QINGMALL_TEST_REDIS_URL", "")
+
+if REQUIRE_SERVICES and not PG_URL:
+    raise RuntimeError("QINGMALL_REQUIRE_SERVICES=1 but QINGMALL_TEST_DATABASE_URL is not set")
+if REQUIRE_SERVICES and not REDIS_URL:
+    raise RuntimeError("QINGMALL_REQUIRE_SERVICES=1 but QINGMALL_TEST_REDIS_URL is not set")
+
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+REDIS_BACKENDS = ["memory"] + (["redis"] if REDIS_URL else [])
+
+
+def _async_pg_url(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+class PostgresTestDatabase:
+    """A database of its own for this test run, created from the configured server and dropped after."""
+
+    def __init__(self, base_url: str) -> None:
+        self.admin_url = _async_pg_url(base_url)
+        self.name = f"qingmall_t_{os.getpid()}"
+        self.url = make_url(self.admin_url).set(database=self.name).render_as_string(hide_password=False)
+        self.database: Database | None = None
+
+    async def start(self) -> Database:
+        admin = Database(self.admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        async with admin.engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        await admin.dispose()
+        self.database = Database(self.url, pool_size=20, max_overflow=40)
+        async with self.database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        return self.database
+
+    async def truncate(self) -> None:
+        assert self.database is not None
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        async with self.database.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+    async def stop(self) -> None:
+        if self.database is not None:
+            await self.database.dispose()
+        admin = Database(self.admin_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        async with admin.engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+async def postgres_server() -> AsyncIterator[PostgresTestDatabase | None]:
+    if not PG_URL:
+        yield None
+        return
+    server = PostgresTestDatabase(PG_URL)
+    try:
+        await server.start()
+    except Exception as exc:  # a configured but unreachable server is an error, never a skip
+        raise RuntimeError(f"PostgreSQL at {PG_URL} is not usable: {exc}") from exc
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path, postgres_server) -> AsyncIterator[Database]:
+    """A clean database for one test (SQLite file per test; PostgreSQL truncated per test)."""
+    clock.reset()
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        set_database(database)
+        yield database
+        await database.dispose()
+    else:
+        assert postgres_server is not None and postgres_server.database is not None
+        await postgres_server.truncate()
+        set_database(postgres_server.database)
+        yield postgres_server.database
+    set_database(None)
+    clock.reset()
+
+
+@pytest.fixture
+async def session(db: Database):
+    async with db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def settings():
+    return get_settings()
+
+
+@pytest.fixture
+async def app(db: Database, settings):
+    from qingmall.app import create_app
+
+    return create_app(settings, db)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(params=REDIS_BACKENDS)
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """``""`` for the in-process fallback, or the real Redis URL."""
+    return "" if request.param == "memory" else REDIS_URL

@@ -1,0 +1,54 @@
+"""Core kernel: money allocation, yuan conversion, health check, error shape."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qingmall.core.money import allocate, fen_to_yuan, yuan_to_fen
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.lists(st.integers(min_value=0, max_value=10**7), max_size=30))
+def test_allocate_parts_sum_to_amount_and_stay_proportional(amount, weights):
+    if not weights:
+        assert allocate(0, weights) == []
+        return
+    parts = allocate(amount, weights)
+    assert sum(parts) == amount
+    assert all(p >= 0 for p in parts)
+    total = sum(weights) or len(weights)
+    effective = weights if sum(weights) else [1] * len(weights)
+    for part, weight in zip(parts, effective, strict=True):
+        exact = amount * weight / total
+        assert exact - 1 < part < exact + 1
+
+
+def test_allocate_gives_remainder_to_largest_fraction():
+    assert allocate(100, [1, 1, 1]) == [34, 33, 33]
+    assert allocate(10, [3, 7, 0]) == [3, 7, 0]
+    assert allocate(1, [1, 2]) == [0, 1]
+
+
+@pytest.mark.parametrize(("fen", "yuan"), [(0, "0.00"), (1, "0.01"), (1999, "19.99"), (-250, "-2.50")])
+def test_fen_yuan_round_trip(fen, yuan):
+    assert fen_to_yuan(fen) == yuan
+    assert yuan_to_fen(yuan) == fen
+
+
+@pytest.mark.parametrize("bad", ["1.999", "abc", "1.x", ""])
+def test_yuan_to_fen_rejects_bad_amounts(bad):
+    with pytest.raises(ValueError):
+        yuan_to_fen(bad)
+
+
+async def test_healthz_reports_database(client, db):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == db.dialect
+
+
+async def test_unknown_route_is_json_404(client):
+    response = await client.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "资源不存在"}
