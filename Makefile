@@ -17,15 +17,15 @@ run: $(STAMP)
 	$(BIN)/qingmall serve --demo
 
 test: $(STAMP)
-	$(BIN)/ruff check qingmall tests bench
+	$(BIN)/ruff check qingmall tests bench migrations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check qingmall tests bench
+	$(BIN)/ruff check qingmall tests bench migrations
 	$(BIN)/ruff format --check qingmall tests bench
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

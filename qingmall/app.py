@@ -13,13 +13,13 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from qingmall import __version__
+from qingmall import __version__, jobs
 from qingmall.cart import api as cart_api
 from qingmall.catalog import admin_api as catalog_admin
 from qingmall.catalog import api as catalog_api
 from qingmall.checkout import api as checkout_api
 from qingmall.core.db import Database, get_database, set_database
-from qingmall.core.http import install_error_handlers
+from qingmall.core.http import BodySizeLimit, install_error_handlers
 from qingmall.inventory import admin_api as inventory_admin
 from qingmall.orders import admin_api as orders_admin
 from qingmall.orders import api as orders_api
@@ -30,6 +30,7 @@ from qingmall.shipping import admin_api as shipping_admin
 from qingmall.shoppers import admin_api as shoppers_admin
 from qingmall.shoppers import api as shoppers_api
 from qingmall.staff import admin_api as staff_admin
+from qingmall.staff.audit import install_audit
 
 SHOPPER_ROUTERS = [shoppers_api, catalog_api, cart_api, checkout_api, orders_api, reviews_api]
 ADMIN_ROUTERS = [
@@ -45,9 +46,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         db = database or Database(settings.resolved_database_url)
         set_database(db)
+        run_jobs = settings.inprocess_jobs and settings.jobs_backend in ("sqlite", "redis")
+        if run_jobs:
+            jobs.start_inprocess()
         try:
             yield
         finally:
+            if run_jobs:
+                jobs.stop_inprocess()
+            client = getattr(_app.state, "wechat_client", None)
+            if client is not None:
+                await client.aclose()
             if owns_database:
                 await db.dispose()
 
@@ -61,6 +70,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if database is not None:
         set_database(database)
     install_error_handlers(app)
+    install_audit(app)
+    app.add_middleware(
+        BodySizeLimit,
+        default_limit=1024 * 1024,
+        upload_limit=settings.upload_max_bytes + 64 * 1024,
+        upload_prefix="/api/admin/v1/media/",
+    )
 
     shopper = APIRouter(prefix="/api/v1")
     for module in SHOPPER_ROUTERS:
@@ -76,6 +92,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         async with get_database().sessionmaker() as session:
             await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": get_database().dialect}
+
+    if settings.sandbox_enabled:
+        from qingmall.sandbox.wechat import create_wechat_sandbox
+
+        app.mount("/sandbox/wechat", create_wechat_sandbox(), name="wechat-sandbox")
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount(settings.media_url_prefix, StaticFiles(directory=settings.media_dir), name="media")

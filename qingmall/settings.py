@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     secret_key: str = ""
+    data_key: str = ""
     port: int = Field(default=8000, validation_alias="PORT")
     public_base_url: str = ""
     debug: bool = False

@@ -1,5 +1,116 @@
-"""Merchant routes of the catalog area (mounted under /api/admin/v1)."""
+"""Merchant routes of the catalog area (mounted under /api/admin/v1): categories, products, image upload."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+
+from qingmall.catalog import categories, media, queries, service
+from qingmall.catalog.schemas import (
+    SINGLE_LINE_PATTERN,
+    BulkShelfResult,
+    BulkShelfUpdate,
+    CategoryCreate,
+    CategoryPublic,
+    CategoryUpdate,
+    MediaPublic,
+    ProductAdminDetail,
+    ProductAdminListItem,
+    ProductCreate,
+    ProductUpdate,
+    ShelfUpdate,
+)
+from qingmall.core.db import SessionDep
+from qingmall.core.pagination import Page
+from qingmall.staff.deps import require_permission
+from qingmall.staff.models import Staff
 
 router = APIRouter(tags=["admin:catalog"])
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Keyword = Annotated[
+    str | None, Query(min_length=1, max_length=64, pattern=SINGLE_LINE_PATTERN, description="标题、条码或商品 ID")
+]
+read = [Depends(require_permission("catalog.read"))]
+write = [Depends(require_permission("catalog.write"))]
+Writer = Annotated[Staff, Depends(require_permission("catalog.write"))]
+Uploader = Annotated[Staff, Depends(require_permission("media.upload"))]
+
+
+@router.get("/categories", dependencies=read)
+async def list_categories(session: SessionDep) -> list[CategoryPublic]:
+    return [CategoryPublic.model_validate(c) for c in await categories.list_categories(session)]
+
+
+@router.get("/categories/{category_id}", dependencies=read)
+async def get_category(category_id: Id, session: SessionDep) -> CategoryPublic:
+    return CategoryPublic.model_validate(await categories.get_category(session, category_id))
+
+
+@router.post("/categories", status_code=201, dependencies=write)
+async def create_category(body: CategoryCreate, session: SessionDep) -> CategoryPublic:
+    return CategoryPublic.model_validate(await categories.create_category(session, body))
+
+
+@router.patch("/categories/{category_id}", dependencies=write)
+async def update_category(category_id: Id, body: CategoryUpdate, session: SessionDep) -> CategoryPublic:
+    return CategoryPublic.model_validate(await categories.update_category(session, category_id, body))
+
+
+@router.delete("/categories/{category_id}", status_code=204, dependencies=write)
+async def delete_category(category_id: Id, session: SessionDep) -> Response:
+    await categories.delete_category(session, category_id)
+    return Response(status_code=204)
+
+
+@router.get("/products", dependencies=read)
+async def list_products(
+    session: SessionDep,
+    keyword: Keyword = None,
+    category_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    is_on_shelf: bool | None = None,
+    low_stock: bool = False,
+    low_stock_threshold: Annotated[int, Query(ge=0, le=10**7)] = 10,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ProductAdminListItem]:
+    return await queries.list_products_admin(
+        session, keyword=keyword, category_id=category_id, is_on_shelf=is_on_shelf, low_stock=low_stock,
+        low_stock_threshold=low_stock_threshold, cursor=cursor, limit=limit,
+    )
+
+
+@router.post("/products", status_code=201)
+async def create_product(body: ProductCreate, staff: Writer, session: SessionDep) -> ProductAdminDetail:
+    spu = await service.create_product(session, body, staff.id)
+    return await queries.get_product_admin(session, spu.id)
+
+
+@router.get("/products/{spu_id}", dependencies=read)
+async def get_product(spu_id: Id, session: SessionDep) -> ProductAdminDetail:
+    return await queries.get_product_admin(session, spu_id)
+
+
+@router.put("/products/{spu_id}")
+async def update_product(spu_id: Id, body: ProductUpdate, staff: Writer, session: SessionDep) -> ProductAdminDetail:
+    await service.update_product(session, spu_id, body, staff.id)
+    return await queries.get_product_admin(session, spu_id)
+
+
+@router.post("/products/shelf", dependencies=write)
+async def set_shelf_bulk(body: BulkShelfUpdate, session: SessionDep) -> BulkShelfResult:
+    return await service.set_shelf_bulk(session, body.ids, body.is_on_shelf)
+
+
+@router.post("/products/{spu_id}/shelf", dependencies=write)
+async def set_shelf(spu_id: Id, body: ShelfUpdate, session: SessionDep) -> ProductAdminDetail:
+    await service.set_on_shelf(session, spu_id, body.is_on_shelf)
+    return await queries.get_product_admin(session, spu_id)
+
+
+@router.post("/media/images", status_code=201)
+async def upload_image(
+    staff: Uploader, session: SessionDep, file: Annotated[UploadFile, File(description="JPEG/PNG/WebP/GIF")]
+) -> MediaPublic:
+    return MediaPublic.model_validate(await media.upload_image(session, file, staff_id=staff.id))

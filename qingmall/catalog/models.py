@@ -3,7 +3,9 @@
 An SPU declares spec dimensions, e.g. ``[{"name": "颜色", "values": ["黑", "白"]}, {"name": "尺码", ...}]``;
 each SKU is one combination (``spec_values`` in dimension order, ``spec_key`` = values joined by ``/``).
 Stock lives on the SKU and changes only through ``inventory.service`` (conditional UPDATEs, ledgered).
-``price_min``/``price_max``/``stock_total`` on the SPU are denormalised from its SKUs for list sorting.
+``price_min``/``price_max``/``original_price_min``/``stock_total`` on the SPU are denormalised from its
+enabled SKUs by ``catalog.service.refresh_spu`` for list sorting and display.
+``search_text`` is indexed for full-text search by DDL attached here (see ``qingmall.core.search``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qingmall.core.db import Base, BigId, IdMixin, TimestampMixin
+from qingmall.core.search import attach_search_ddl
 
 
 class Category(IdMixin, TimestampMixin, Base):
@@ -34,6 +37,8 @@ class Spu(IdMixin, TimestampMixin, Base):
     ``detail`` is a list of blocks (``{"type": "text", "text": ...}`` / ``{"type": "image", "url": ...}``),
     rendered natively by the mini-program and H5, so no merchant HTML ever reaches a shopper's page.
     ``search_text`` is the rjieba-segmented title, subtitle, tags and category, indexed for full-text search.
+    ``original_price_min`` is the crossed-out price shown beside ``price_min``: the original price of the
+    cheapest enabled SKU (0 = none), so the pair on a list card always belongs to one SKU.
     """
 
     __tablename__ = "spus"
@@ -53,12 +58,10 @@ class Spu(IdMixin, TimestampMixin, Base):
     )
     price_min: Mapped[int] = mapped_column(default=0)
     price_max: Mapped[int] = mapped_column(default=0)
+    original_price_min: Mapped[int] = mapped_column(default=0)
     stock_total: Mapped[int] = mapped_column(default=0)
     sales_count: Mapped[int] = mapped_column(default=0)
     virtual_sales: Mapped[int] = mapped_column(default=0)
-    review_count: Mapped[int] = mapped_column(default=0)
-    good_review_count: Mapped[int] = mapped_column(default=0)
-    rating_sum: Mapped[int] = mapped_column(default=0)
     sort_weight: Mapped[int] = mapped_column(default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
 
@@ -67,6 +70,9 @@ class Spu(IdMixin, TimestampMixin, Base):
         Index("ix_spus_shelf_price", "is_on_shelf", "price_min", "id"),
         Index("ix_spus_shelf_created", "is_on_shelf", "created_at", "id"),
     )
+
+
+attach_search_ddl(Spu.__table__)
 
 
 class Sku(IdMixin, TimestampMixin, Base):
@@ -96,3 +102,21 @@ class Sku(IdMixin, TimestampMixin, Base):
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price >= 0", name="price_not_negative"),
     )
+
+
+class MediaFile(IdMixin, TimestampMixin, Base):
+    """An uploaded image, stored re-encoded under a content hash with a WebP thumbnail.
+
+    ``sha256`` (of the stored bytes) is unique, so uploading the same picture twice returns the same row.
+    """
+
+    __tablename__ = "media_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(512))
+    thumbnail_url: Mapped[str] = mapped_column(String(512))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column()
+    uploaded_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id", ondelete="SET NULL"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -43,11 +44,52 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return JSONBytes(body, status_code=status)
 
 
+_VALIDATION_MESSAGES = {
+    "missing": "缺少必填项",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "必须大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "必须小于 {lt}",
+    "string_too_short": "长度不能少于 {min_length} 个字符",
+    "string_too_long": "长度不能超过 {max_length} 个字符",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "int_parsing": "必须是整数",
+    "int_type": "必须是整数",
+    "int_from_float": "必须是整数",
+    "bool_parsing": "必须是 true 或 false",
+    "bool_type": "必须是 true 或 false",
+    "string_type": "必须是字符串",
+    "list_type": "必须是数组",
+    "dict_type": "必须是对象",
+    "model_type": "必须是对象",
+    "string_pattern_mismatch": "格式不正确",
+    "literal_error": "取值必须是 {expected} 之一",
+    "enum": "取值必须是 {expected} 之一",
+    "extra_forbidden": "不支持的字段",
+    "datetime_parsing": "不是合法的时间",
+    "datetime_from_date_parsing": "不是合法的时间",
+    "url_parsing": "不是合法的网址",
+}
+
+
+def _chinese(err: dict[str, Any]) -> str:
+    """People read the message: say it in Chinese when pydantic's error type is a common one."""
+    template = _VALIDATION_MESSAGES.get(str(err.get("type")))
+    if template is None:
+        message = str(err.get("msg", ""))
+        return message.removeprefix("Value error, ")
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return str(err.get("msg", ""))
+
+
 def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, str, list[dict[str, Any]]]:
     details = []
     for err in errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        details.append({"field": ".".join(loc), "type": err.get("type"), "message": err.get("msg")})
+        details.append({"field": ".".join(loc), "type": err.get("type"), "message": _chinese(err)})
     if any(err.get("type") == "json_invalid" for err in errors):
         return "malformed_json", "请求体不是合法的 JSON", details
     first = details[0] if details else {"field": "", "message": ""}
@@ -77,3 +119,62 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path, method=request.method)
         return error_response(500, "internal_error", "服务器开小差了，请稍后再试")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a limit before they are buffered (uploads get their own, larger limit).
+
+    Checks ``Content-Length`` up front and counts streamed bytes for chunked bodies; answers 413
+    ``payload_too_large`` in the usual error shape.
+    """
+
+    def __init__(self, app: Any, *, default_limit: int, upload_limit: int, upload_prefix: str) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.upload_limit = upload_limit
+        self.upload_prefix = upload_prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if scope["path"].startswith(self.upload_prefix) else self.default_limit
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = limit + 1
+                if declared > limit:
+                    await self._reject(scope, receive, send, limit)
+                    return
+        received = 0
+        exceeded = False
+
+        async def limited_receive() -> Any:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Any) -> None:
+            if not exceeded:  # once over the limit, whatever the app answers is replaced by the 413
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded:
+            await self._reject(scope, receive, send, limit)
+
+    @staticmethod
+    async def _reject(scope: Any, receive: Any, send: Any, limit: int) -> None:
+        response = error_response(413, "payload_too_large", f"请求内容过大（上限 {limit // 1024} KB）")
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -60,7 +60,7 @@ def decode_token(token: str, *, audience: str, token_type: str) -> dict[str, Any
             get_settings().resolved_secret_key,
             algorithms=["HS256"],
             audience=audience,
-            options={"verify_exp": False, "require": ["sub", "exp", "aud", "typ"]},
+            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "exp", "aud", "typ"]},
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("登录凭证无效，请重新登录", code="invalid_token") from exc

@@ -1,5 +1,58 @@
 """Merchant routes of the orders area (mounted under /api/admin/v1)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(tags=["admin:orders"])
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from qingmall.core.db import SessionDep
+from qingmall.core.pagination import Page
+from qingmall.orders import queries, service
+from qingmall.orders.schemas import (
+    AdminOrderFilters,
+    OrderAdminActionPublic,
+    OrderAdminDetailPublic,
+    OrderAdminSummaryPublic,
+    OrderShip,
+    StaffOrderCancel,
+)
+from qingmall.staff.deps import require_permission
+from qingmall.staff.models import Staff
+
+router = APIRouter(prefix="/orders", tags=["admin:orders"])
+
+OrderNoPath = Annotated[str, Path(pattern=r"^\d{8,32}$")]
+
+
+@router.get("", dependencies=[Depends(require_permission("orders.read"))])
+async def list_orders(
+    session: SessionDep,
+    filters: Annotated[AdminOrderFilters, Query()],
+) -> Page[OrderAdminSummaryPublic]:
+    return await queries.list_admin_orders(session, filters)
+
+
+@router.get("/{order_no}", dependencies=[Depends(require_permission("orders.read"))])
+async def get_order(order_no: OrderNoPath, session: SessionDep) -> OrderAdminDetailPublic:
+    return await queries.get_admin_order(session, order_no)
+
+
+@router.post("/{order_no}/ship")
+async def ship_order(
+    order_no: OrderNoPath,
+    body: OrderShip,
+    session: SessionDep,
+    staff: Annotated[Staff, Depends(require_permission("orders.ship"))],
+) -> OrderAdminActionPublic:
+    return await service.ship_for_staff(session, staff.id, order_no, body)
+
+
+@router.post("/{order_no}/cancel")
+async def cancel_order(
+    order_no: OrderNoPath,
+    body: StaffOrderCancel,
+    session: SessionDep,
+    staff: Annotated[Staff, Depends(require_permission("orders.cancel"))],
+) -> OrderAdminActionPublic:
+    return await service.cancel_for_staff(session, staff.id, order_no, body.reason)

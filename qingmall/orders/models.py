@@ -18,7 +18,14 @@ from qingmall.core.db import Base, BigId, IdMixin, TimestampMixin, UTCDateTime
 
 
 class Order(IdMixin, TimestampMixin, Base):
-    """One order of one shopper. ``address`` is a snapshot, so later address edits never change it."""
+    """One order of one shopper. ``address`` is a snapshot, so later address edits never change it.
+
+    ``request_hash`` fingerprints the create request, so a retry with the same idempotency key and a
+    different body is refused instead of silently answered with the first order. ``payment_ref`` is the
+    payment that paid it (a repeated callback with the same reference is a no-op). ``refund_required`` is
+    set when a paid order is cancelled before shipping; the payments area refunds it and clears the flag.
+    ``cancelled_by`` is ``shopper`` / ``staff`` / ``system``.
+    """
 
     __tablename__ = "orders"
 
@@ -40,6 +47,10 @@ class Order(IdMixin, TimestampMixin, Base):
     carrier_name: Mapped[str] = mapped_column(String(64), default="")
     tracking_no: Mapped[str] = mapped_column(String(64), default="")
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    cancelled_by: Mapped[str] = mapped_column(String(16), default="")
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    payment_ref: Mapped[str] = mapped_column(String(64), default="")
+    refund_required: Mapped[bool] = mapped_column(default=False)
     pay_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     auto_complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,8 @@
-"""FastAPI dependencies for merchant routes: ``CurrentStaff`` and ``require_permission``."""
+"""FastAPI dependencies for merchant routes: ``CurrentStaff`` and ``require_permission``.
+
+``get_current_staff`` also tells the audit middleware who is acting, so every audited write carries
+its actor without the route doing anything.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from fastapi import Depends, Header, Request
 from qingmall.core.db import SessionDep
 from qingmall.core.errors import Forbidden, Unauthorized
 from qingmall.core.security import bearer_token, decode_token
+from qingmall.staff.audit import note_actor
 from qingmall.staff.models import Staff
 from qingmall.staff.permissions import PERMISSIONS, has_permission
 
@@ -26,6 +31,7 @@ async def get_current_staff(
     if staff is None or not staff.is_active or payload.get("ver") != staff.token_version:
         raise Unauthorized("登录已失效，请重新登录", code="invalid_token")
     request.state.staff_id = staff.id
+    note_actor(request.scope, staff)
     return staff
 
 

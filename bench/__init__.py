@@ -1,0 +1,1 @@
+"""Benchmarks: Qingmall's hot paths as ratios against bare ceilings measured in the same run."""

@@ -1,0 +1,254 @@
+"""Run the benchmarks and write ``docs/benchmarks.md``.
+
+    .venv/bin/python -m bench.run [--database-url postgresql+psycopg://127.0.0.1/test] [--duration 8]
+
+Each figure is a ratio against a bare ceiling measured in the same run on the same machine, so machine speed
+cancels out:
+- catalog reads (product list page, product detail) vs bare Starlette returning pre-serialised JSON;
+- order creation (``POST /api/v1/orders``: price recomputation, shipping, stock reservation, order + lines +
+  timeline insert, idempotency) vs a bare stock-UPDATE + order-INSERT endpoint on the same database.
+Load comes from wrk on the same cores (2 threads, 64 connections for reads; 16 for writes). Needs ``wrk``
+(``apt-get install wrk``). Uses a throwaway data directory; with ``--database-url`` the given PostgreSQL database
+gets a fresh schema named after this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+QINGMALL = str(Path(PY).with_name("qingmall"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except Exception:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def order_script(path: Path, token: str, address_id: int, sku_ids: list[int]) -> Path:
+    skus = ",".join(str(s) for s in sku_ids)
+    path.write_text(
+        f"""
+local skus = {{{skus}}}
+local counter = 0
+local prefix = tostring(math.random(1, 1e9))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+request = function()
+  counter = counter + 1
+  local sku = skus[(counter % #skus) + 1]
+  local body = string.format('{{"items":[{{"sku_id":%d,"quantity":1}}],"address_id":{address_id},'
+    .. '"idempotency_key":"bench-%s-%d"}}', sku, prefix, counter)
+  return wrk.format(nil, "/api/v1/orders", nil, body)
+end
+"""
+    )
+    return path
+
+
+def ceiling_script(path: Path, sku_count: int) -> Path:
+    path.write_text(
+        f"""
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "/checkout", nil, string.format('{{"sku":%d}}', (counter % {sku_count}) + 1))
+end
+"""
+    )
+    return path
+
+
+def prepare_ceiling_tables(url: str, sku_count: int) -> None:
+    from sqlalchemy import create_engine, text
+
+    from qingmall.core.migrate import sync_url
+
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_orders"))
+        conn.execute(text("DROP TABLE IF EXISTS bench_stock"))
+        conn.execute(text("CREATE TABLE bench_stock (id INTEGER PRIMARY KEY, stock BIGINT NOT NULL)"))
+        key = "INTEGER PRIMARY KEY" if conn.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        conn.execute(text(f"CREATE TABLE bench_orders (id {key}, order_no VARCHAR(32) UNIQUE, "
+                          "sku_id BIGINT, amount BIGINT)"))
+        for i in range(1, sku_count + 1):
+            conn.execute(text("INSERT INTO bench_stock (id, stock) VALUES (:i, 100000000)"), {"i": i})
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=os.environ.get("QINGMALL_BENCH_DATABASE_URL", ""))
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    data_dir = Path(tempfile.mkdtemp(prefix="qingmall-bench-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
+    if database_url.startswith("postgresql://"):
+        database_url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    app_port, ceiling_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        QINGMALL_DATA_DIR=str(data_dir),
+        QINGMALL_DATABASE_URL=database_url,
+        QINGMALL_INPROCESS_JOBS="false",
+        QINGMALL_JOBS_BACKEND="memory",
+        PORT=str(app_port),
+        BENCH_CEILING_DATABASE_URL=database_url,
+    )
+    if database_url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        from qingmall.core.migrate import sync_url
+
+        engine = create_engine(sync_url(database_url))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    subprocess.run([QINGMALL, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([QINGMALL, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    staff_password = "Bench-" + uuid.uuid4().hex
+    subprocess.run([QINGMALL, "create-staff", "bench_owner", "--role", "owner", "--password", staff_password],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
+    sku_count = 32
+    prepare_ceiling_tables(database_url, sku_count)
+
+    uvicorn = [PY, "-m", "uvicorn", "--workers", "2", "--log-level", "warning", "--no-access-log"]
+    app = start([*uvicorn, "--port", str(app_port), "qingmall.server:app"], env)
+    ceiling = start([*uvicorn, "--port", str(ceiling_port), "bench.ceiling:app"], env)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        wait_http(f"{base}/healthz")
+        wait_http(f"http://127.0.0.1:{ceiling_port}/json")
+        c = httpx.Client(base_url=base, timeout=30)
+        products = c.get("/api/v1/products", params={"limit": 20}).json()["items"]
+        detail_id = products[0]["id"]
+
+        staff = c.post("/api/admin/v1/auth/login", json={"username": "bench_owner", "password": staff_password})
+        staff_headers = {"Authorization": f"Bearer {staff.json()['access_token']}"}
+        shopper = c.post("/api/v1/auth/wechat-login", json={"code": f"demo-bench{uuid.uuid4().hex[:6]}-1"}).json()
+        shopper_headers = {"Authorization": f"Bearer {shopper['access_token']}"}
+        address = c.post("/api/v1/addresses", headers=shopper_headers, json={
+            "recipient_name": "压测", "phone": "13800138000", "province_code": "310000", "city_code": "310100",
+            "district_code": "310104", "detail": "漕溪北路 1 号",
+        }).json()
+        sku_ids: list[int] = []
+        for item in c.get("/api/v1/products", params={"limit": 50}).json()["items"]:
+            for sku in c.get(f"/api/v1/products/{item['id']}").json()["skus"]:
+                if sku["is_enabled"] and len(sku_ids) < sku_count:
+                    sku_ids.append(sku["id"])
+                    c.post(f"/api/admin/v1/skus/{sku['id']}/stock-adjustments", headers=staff_headers,
+                           json={"delta": 1_000_000, "reason": "adjust_in"}).raise_for_status()
+
+        d = args.duration
+        results["ceiling_json"] = wrk(f"http://127.0.0.1:{ceiling_port}/json", d, 64)
+        results["product_list"] = wrk(f"{base}/api/v1/products?limit=20", d, 64)
+        results["product_detail"] = wrk(f"{base}/api/v1/products/{detail_id}", d, 64)
+        scripts = Path(tempfile.mkdtemp())
+        results["ceiling_checkout"] = wrk(
+            f"http://127.0.0.1:{ceiling_port}", d, 16, ceiling_script(scripts / "c.lua", sku_count)
+        )
+        results["create_order"] = wrk(
+            base, d, 16, order_script(scripts / "o.lua", shopper["access_token"], address["id"], sku_ids)
+        )
+    finally:
+        stop(app)
+        stop(ceiling)
+    write_report(Path(args.output), database_url, results, args.duration)
+    print(json.dumps(results, indent=2))
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def write_report(path: Path, database_url: str, results: dict[str, dict[str, float]], duration: int) -> None:
+    dialect = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    rows = [
+        ("product list (20 per page)", "product_list", "ceiling_json"),
+        ("product detail", "product_detail", "ceiling_json"),
+        ("create order (buy now, 1 line)", "create_order", "ceiling_checkout"),
+    ]
+    lines = [
+        f"### {dialect} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {duration} s per run",
+        "",
+        "| path | req/s | p99 ms | non-2xx | ceiling req/s | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, key, ceiling in rows:
+        r, c = results[key], results[ceiling]
+        lines.append(f"| {label} | {r['rps']:.0f} | {r['p99_ms']:.1f} | {r['errors']} | {c['rps']:.0f} | "
+                     f"{r['rps'] / c['rps']:.2f} |")
+    section = "\n".join(lines) + "\n"
+    header = "# Benchmarks\n\n" + (__doc__ or "").strip() + "\n\nResults (newest first):\n\n"
+    old = path.read_text() if path.exists() else ""
+    previous = old.split("Results (newest first):\n\n", 1)[1] if "Results (newest first):\n\n" in old else ""
+    path.write_text(header + section + "\n" + previous)
+
+
+if __name__ == "__main__":
+    main()

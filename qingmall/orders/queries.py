@@ -1,0 +1,254 @@
+"""Read side of orders: lists with cursor pages, details with timeline, badge counts. Never writes.
+
+Lists are keyset-paged on ``(created_at, id)`` newest first (the ``ix_orders_shopper_created`` index for a
+shopper's list); line thumbnails of a page come from one extra query, not one per order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qingmall.core import clock
+from qingmall.core.errors import InvalidInput, NotFound
+from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.orders import snapshots, states
+from qingmall.orders.models import Order, OrderEvent, OrderLine
+from qingmall.orders.schemas import (
+    AdminOrderFilters,
+    LogisticsPublic,
+    OrderAdminDetailPublic,
+    OrderAdminSummaryPublic,
+    OrderCountsPublic,
+    OrderDetailPublic,
+    OrderEventAdminPublic,
+    OrderEventPublic,
+    OrderLinePublic,
+    OrderSummaryPublic,
+)
+
+THUMBNAILS = 4
+
+
+def _not_found() -> NotFound:
+    return NotFound("订单不存在")
+
+
+async def shopper_order_id(session: AsyncSession, shopper_id: int, order_no: str) -> int:
+    """The id of the shopper's order ``order_no``; another shopper's order is a plain 404."""
+    order_id = await session.scalar(select(Order.id).where(Order.order_no == order_no, Order.shopper_id == shopper_id))
+    if order_id is None:
+        raise _not_found()
+    return order_id
+
+
+async def order_id_by_no(session: AsyncSession, order_no: str) -> int:
+    order_id = await session.scalar(select(Order.id).where(Order.order_no == order_no))
+    if order_id is None:
+        raise _not_found()
+    return order_id
+
+
+def _countdown(order: Order) -> int:
+    if order.status != states.PENDING_PAYMENT or order.pay_deadline is None:
+        return 0
+    return max(0, int((order.pay_deadline - clock.now()).total_seconds()))
+
+
+def _common(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
+    logistics = None
+    if order.tracking_no:
+        logistics = LogisticsPublic(
+            carrier_code=order.carrier_code, carrier_name=order.carrier_name, tracking_no=order.tracking_no,
+            shipped_at=order.shipped_at,
+        )
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "status_label": states.STATUS_LABELS.get(order.status, order.status),
+        "lines": [OrderLinePublic.model_validate(line) for line in lines],
+        "goods_amount": order.goods_amount,
+        "shipping_fee": order.shipping_fee,
+        "discounts": [
+            {"type": d.get("type", ""), "title": d.get("title", ""), "amount": d.get("amount", 0)}
+            for d in order.discounts or []
+        ],
+        "discount_amount": order.discount_amount,
+        "payable_amount": order.payable_amount,
+        "paid_amount": order.paid_amount,
+        "item_count": order.item_count,
+        "delivery_method": order.delivery_method,
+        "remark": order.remark,
+        "pay_deadline": order.pay_deadline,
+        "pay_countdown_seconds": _countdown(order),
+        "logistics": logistics,
+        "auto_complete_at": order.auto_complete_at,
+        "cancel_reason": order.cancel_reason,
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+        "shipped_at": order.shipped_at,
+        "completed_at": order.completed_at,
+        "cancelled_at": order.cancelled_at,
+    }
+
+
+async def _load(session: AsyncSession, order_id: int) -> tuple[Order, list[OrderLine], list[OrderEvent]]:
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None:
+        raise _not_found()
+    lines = list(
+        (await session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).all()
+    )
+    events = list(
+        (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
+    )
+    return order, lines, events
+
+
+async def order_detail(session: AsyncSession, order_id: int) -> OrderDetailPublic:
+    """The shopper's view of one order (caller has checked ownership)."""
+    order, lines, events = await _load(session, order_id)
+    return OrderDetailPublic(
+        **_common(order, lines),
+        address=snapshots.shopper_address(order.address),
+        timeline=[OrderEventPublic.model_validate(e) for e in events],
+    )
+
+
+async def admin_order_detail(session: AsyncSession, order_id: int) -> OrderAdminDetailPublic:
+    """The merchant's view: full phone, who did what, payment reference, refund flag."""
+    order, lines, events = await _load(session, order_id)
+    return OrderAdminDetailPublic(
+        **_common(order, lines),
+        id=order.id,
+        shopper_id=order.shopper_id,
+        address=snapshots.admin_address(order.address),
+        timeline=[OrderEventAdminPublic.model_validate(e) for e in events],
+        cancelled_by=order.cancelled_by,
+        payment_ref=order.payment_ref,
+        refund_required=order.refund_required,
+    )
+
+
+async def get_shopper_order(session: AsyncSession, shopper_id: int, order_no: str) -> OrderDetailPublic:
+    return await order_detail(session, await shopper_order_id(session, shopper_id, order_no))
+
+
+async def get_admin_order(session: AsyncSession, order_no: str) -> OrderAdminDetailPublic:
+    return await admin_order_detail(session, await order_id_by_no(session, order_no))
+
+
+async def _page(
+    session: AsyncSession, query: Any, cursor: str | None, limit: int
+) -> tuple[list[Order], str | None, dict[int, list[tuple[str, str, int]]]]:
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        try:
+            moment, last_id = datetime.fromisoformat(str(after[0])), int(after[1])
+        except (TypeError, ValueError):
+            raise InvalidInput("分页游标无效", code="invalid_cursor") from None
+        query = query.where(
+            or_(Order.created_at < moment, and_(Order.created_at == moment, Order.id < last_id))
+        )
+    query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
+    orders = list((await session.scalars(query.execution_options(populate_existing=True))).all())
+    next_cursor = None
+    if len(orders) > limit:
+        orders = orders[:limit]
+        last = orders[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
+    lines: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    if orders:
+        rows = await session.execute(
+            select(OrderLine.order_id, OrderLine.image_url, OrderLine.title, OrderLine.quantity)
+            .where(OrderLine.order_id.in_([o.id for o in orders]))
+            .order_by(OrderLine.id)
+        )
+        for order_id, image_url, title, quantity in rows.all():
+            lines[order_id].append((image_url, title, quantity))
+    return orders, next_cursor, lines
+
+
+def _summary(order: Order, lines: list[tuple[str, str, int]]) -> dict[str, Any]:
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "status_label": states.STATUS_LABELS.get(order.status, order.status),
+        "item_count": order.item_count,
+        "line_count": len(lines),
+        "goods_amount": order.goods_amount,
+        "shipping_fee": order.shipping_fee,
+        "discount_amount": order.discount_amount,
+        "payable_amount": order.payable_amount,
+        "thumbnails": [image for image, _, _ in lines[:THUMBNAILS]],
+        "first_title": lines[0][1] if lines else "",
+        "created_at": order.created_at,
+        "pay_deadline": order.pay_deadline if order.status == states.PENDING_PAYMENT else None,
+    }
+
+
+async def list_shopper_orders(
+    session: AsyncSession, shopper_id: int, *, status: str = "all", cursor: str | None = None, limit: int = 10
+) -> Page[OrderSummaryPublic]:
+    """The shopper's orders, newest first, optionally of one status."""
+    query = select(Order).where(Order.shopper_id == shopper_id)
+    if status != "all":
+        query = query.where(Order.status == status)
+    orders, next_cursor, lines = await _page(session, query, cursor, limit)
+    return Page[OrderSummaryPublic](
+        items=[OrderSummaryPublic(**_summary(o, lines[o.id])) for o in orders], next_cursor=next_cursor
+    )
+
+
+async def count_shopper_orders(session: AsyncSession, shopper_id: int) -> OrderCountsPublic:
+    rows = await session.execute(
+        select(Order.status, func.count()).where(Order.shopper_id == shopper_id).group_by(Order.status)
+    )
+    counts = {status: count for status, count in rows.all()}
+    return OrderCountsPublic(**{k: v for k, v in counts.items() if k in OrderCountsPublic.model_fields})
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _shanghai_day_start(day: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
+
+
+async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -> Page[OrderAdminSummaryPublic]:
+    """Every order, newest first, filtered by status, number, shopper, Shanghai date range, product title."""
+    query = select(Order)
+    if filters.status != "all":
+        query = query.where(Order.status == filters.status)
+    if filters.order_no:
+        query = query.where(Order.order_no == filters.order_no)
+    if filters.shopper_id:
+        query = query.where(Order.shopper_id == filters.shopper_id)
+    if filters.created_from:
+        query = query.where(Order.created_at >= _shanghai_day_start(filters.created_from))
+    if filters.created_to:
+        query = query.where(Order.created_at < _shanghai_day_start(filters.created_to + timedelta(days=1)))
+    if filters.keyword:
+        pattern = f"%{_escape_like(filters.keyword)}%"
+        query = query.where(
+            Order.id.in_(select(OrderLine.order_id).where(OrderLine.title.ilike(pattern, escape="\\")))
+        )
+    orders, next_cursor, lines = await _page(session, query, filters.cursor, filters.limit)
+    return Page[OrderAdminSummaryPublic](
+        items=[
+            OrderAdminSummaryPublic(
+                **_summary(o, lines[o.id]),
+                id=o.id,
+                shopper_id=o.shopper_id,
+                recipient_name=(o.address or {}).get("recipient_name", ""),
+                refund_required=o.refund_required,
+            )
+            for o in orders
+        ],
+        next_cursor=next_cursor,
+    )

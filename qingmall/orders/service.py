@@ -1,0 +1,326 @@
+"""Order state changes: pay, cancel, ship, complete, and the sweeps that repair lost timer jobs.
+
+Every change goes through ``_transition``: it reads the current status, asks ``states.resolve`` where the
+action leads, and applies it as ONE conditional UPDATE (``WHERE id = :id AND status = :from``) whose row
+count decides who won a race. The loser re-reads and either sees the result of the same action (a no-op,
+``already=True``) or gets a 409 naming the new state. Side effects that must happen exactly once (stock
+released on cancel, sales recorded on payment) run only in the transaction that won the UPDATE.
+
+Public functions commit once at their end; ``_transition`` and ``_cancel`` do not. The sweeps are a
+batch of independent units of work: each order is cancelled or completed in its own transaction so one
+failure never holds back the rest. Timer jobs are scheduled only after the commit, and failing to
+schedule one never fails the request (the sweep finds the order anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qingmall import jobs
+from qingmall.core import clock
+from qingmall.core.errors import Conflict, NotFound
+from qingmall.inventory import service as inventory
+from qingmall.orders import queries, states
+from qingmall.orders.models import Order, OrderEvent, OrderLine
+from qingmall.orders.schemas import OrderActionPublic, OrderAdminActionPublic, OrderShip
+from qingmall.settings import get_settings
+
+log = structlog.get_logger("qingmall.orders")
+
+_ATTEMPTS = 5
+SWEEP_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``shopper`` / ``staff`` (with their id) or ``system`` (timers, payment callbacks)."""
+
+    type: str
+    id: int | None = None
+
+
+SYSTEM = Actor(states.SYSTEM)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    order_id: int
+    order_no: str
+    from_status: str
+    to_status: str
+    already: bool
+
+
+async def _transition(
+    session: AsyncSession,
+    order_id: int,
+    action: str,
+    actor: Actor,
+    *,
+    note: str = "",
+    values: dict[str, Any] | Callable[[str], dict[str, Any]] | None = None,
+) -> TransitionResult:
+    """Apply ``action`` with a conditional UPDATE and write the timeline event. Does not commit.
+
+    ``values`` are the other columns to set; a callable receives the status being left (a cancel of a paid
+    order sets more than a cancel of an unpaid one, and which one it is is only known inside the loop).
+    """
+    for _ in range(_ATTEMPTS):
+        row = (await session.execute(select(Order.status, Order.order_no).where(Order.id == order_id))).one_or_none()
+        if row is None:
+            raise NotFound("订单不存在")
+        target = states.resolve(row.status, action, actor.type)
+        if target is None:
+            return TransitionResult(order_id, row.order_no, row.status, row.status, already=True)
+        now = clock.now()
+        extra = values(row.status) if callable(values) else (values or {})
+        result = await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == row.status)
+            .values(status=target, updated_at=now, **extra)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            session.add(
+                OrderEvent(
+                    order_id=order_id,
+                    event=states.ACTION_EVENTS[action],
+                    from_status=row.status,
+                    to_status=target,
+                    actor_type=actor.type,
+                    actor_id=actor.id,
+                    note=note[:255],
+                    created_at=now,
+                )
+            )
+            return TransitionResult(order_id, row.order_no, row.status, target, already=False)
+    raise Conflict("订单状态正在变化，请稍后重试", code="order_busy")
+
+
+async def _line_quantities(session: AsyncSession, order_id: int) -> list[tuple[int, int]]:
+    rows = await session.execute(select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order_id))
+    return [(sku_id, quantity) for sku_id, quantity in rows.all()]
+
+
+async def _cancel(session: AsyncSession, order_id: int, actor: Actor, reason: str) -> TransitionResult:
+    """Cancel and give the stock back, once: only the transaction that wins the UPDATE releases. No commit.
+
+    A paid order (merchant cancel before shipping) is marked ``refund_required``; its goods never left,
+    so its stock is released too.
+    """
+    now = clock.now()
+
+    def values(from_status: str) -> dict[str, Any]:
+        return {
+            "cancel_reason": reason[:200],
+            "cancelled_by": actor.type,
+            "cancelled_at": now,
+            "refund_required": from_status == states.PAID,
+        }
+
+    result = await _transition(session, order_id, states.CANCEL, actor, note=reason, values=values)
+    if not result.already:
+        await inventory.release_stock(
+            session, await _line_quantities(session, order_id), ref_type="order", ref_id=result.order_no
+        )
+    return result
+
+
+async def cancel_order(session: AsyncSession, order_id: int, *, actor: Actor, reason: str = "") -> TransitionResult:
+    """Cancel an order (shopper or timer before payment; merchant before shipping); commits."""
+    result = await _cancel(session, order_id, actor, reason)
+    await session.commit()
+    return result
+
+
+async def mark_paid(session: AsyncSession, order_id: int, *, paid_amount: int, payment_ref: str) -> TransitionResult:
+    """Record a successful payment (for the payments area); commits.
+
+    ``paid_amount`` must equal ``payable_amount`` (409 ``amount_mismatch``). The same ``payment_ref`` again
+    is a no-op (``already=True``); another reference for an order already paid is 409 ``order_already_paid``
+    (the payments area refunds the duplicate). Paying a cancelled order is 409 ``invalid_order_state``.
+    Sales counts are recorded once, by the transaction that wins.
+    """
+    row = (
+        await session.execute(
+            select(Order.status, Order.payable_amount, Order.payment_ref).where(Order.id == order_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("订单不存在")
+    if row.payment_ref and row.payment_ref == payment_ref:
+        order_no = await session.scalar(select(Order.order_no).where(Order.id == order_id))
+        return TransitionResult(order_id, order_no or "", row.status, row.status, already=True)
+    if paid_amount != row.payable_amount:
+        raise Conflict(
+            "支付金额与订单应付金额不一致",
+            code="amount_mismatch",
+            details={"payable_amount": row.payable_amount, "paid_amount": paid_amount},
+        )
+    result = await _transition(
+        session, order_id, states.PAY, SYSTEM, note=f"支付单号 {payment_ref}",
+        values={"paid_amount": paid_amount, "payment_ref": payment_ref, "paid_at": clock.now()},
+    )
+    if result.already:
+        current = await session.scalar(select(Order.payment_ref).where(Order.id == order_id))
+        if current != payment_ref:
+            raise Conflict("订单已由另一笔支付完成", code="order_already_paid", details={"payment_ref": current})
+        return result
+    await inventory.record_sales(session, await _line_quantities(session, order_id))
+    await session.commit()
+    return result
+
+
+async def ship_order(
+    session: AsyncSession, order_id: int, *, staff_id: int | None, data: OrderShip
+) -> TransitionResult:
+    """Mark a paid order shipped with its waybill; commits, then schedules auto-completion.
+
+    Shipping again with the same waybill is a no-op; with a different one it is 409 ``already_shipped``.
+    """
+    now = clock.now()
+    auto_complete_at = now + timedelta(days=get_settings().order_auto_complete_days)
+    result = await _transition(
+        session, order_id, states.SHIP, Actor(states.STAFF, staff_id),
+        note=f"{data.carrier_name} {data.tracking_no}",
+        values={
+            "carrier_code": data.carrier_code, "carrier_name": data.carrier_name, "tracking_no": data.tracking_no,
+            "shipped_at": now, "auto_complete_at": auto_complete_at,
+        },
+    )
+    if result.already:
+        current = await session.scalar(select(Order.tracking_no).where(Order.id == order_id))
+        if current != data.tracking_no:
+            raise Conflict(f"订单已发货（运单号 {current}）", code="already_shipped", details={"tracking_no": current})
+        return result
+    await session.commit()
+    jobs.schedule_order_completion(order_id, auto_complete_at)
+    return result
+
+
+async def complete_order(session: AsyncSession, order_id: int, *, actor: Actor, note: str = "") -> TransitionResult:
+    """Shipped -> completed (the shopper confirms receipt, or the timer does); commits."""
+    result = await _transition(
+        session, order_id, states.COMPLETE, actor, note=note, values={"completed_at": clock.now()}
+    )
+    await session.commit()
+    return result
+
+
+# ---- timers and sweeps --------------------------------------------------------------------------------
+
+async def cancel_unpaid_order(session: AsyncSession, order_id: int, *, now: datetime | None = None) -> bool:
+    """The timer job: cancel the order if it is still unpaid past its deadline; True if this call did it."""
+    now = now or clock.now()
+    row = (
+        await session.execute(select(Order.status, Order.pay_deadline).where(Order.id == order_id))
+    ).one_or_none()
+    if row is None or row.status != states.PENDING_PAYMENT or row.pay_deadline is None or row.pay_deadline > now:
+        await session.rollback()
+        return False
+    try:
+        result = await _cancel(session, order_id, SYSTEM, "超时未支付，系统自动取消")
+    except Conflict:
+        await session.rollback()
+        return False
+    await session.commit()
+    return not result.already
+
+
+async def complete_shipped_order(session: AsyncSession, order_id: int, *, now: datetime | None = None) -> bool:
+    """The timer job: complete the order if it is still shipped past ``auto_complete_at``; True if done here."""
+    now = now or clock.now()
+    row = (
+        await session.execute(select(Order.status, Order.auto_complete_at).where(Order.id == order_id))
+    ).one_or_none()
+    if row is None or row.status != states.SHIPPED or row.auto_complete_at is None or row.auto_complete_at > now:
+        await session.rollback()
+        return False
+    try:
+        result = await _transition(
+            session, order_id, states.COMPLETE, SYSTEM, note="超时未确认收货，系统自动确认",
+            values={"completed_at": now},
+        )
+    except Conflict:
+        await session.rollback()
+        return False
+    await session.commit()
+    return not result.already
+
+
+async def _due(session: AsyncSession, status: str, column: Any, now: datetime) -> list[int]:
+    ids = list(
+        (
+            await session.scalars(
+                select(Order.id).where(Order.status == status, column <= now).order_by(column).limit(SWEEP_BATCH)
+            )
+        ).all()
+    )
+    await session.rollback()
+    return ids
+
+
+async def cancel_expired_orders(session: AsyncSession, now: datetime | None = None) -> int:
+    """Cancel every unpaid order past its pay deadline (one transaction each); returns how many this call
+    cancelled. Safe to run alongside shopper cancels, timer jobs and another sweep."""
+    now = now or clock.now()
+    cancelled = 0
+    while True:
+        ids = await _due(session, states.PENDING_PAYMENT, Order.pay_deadline, now)
+        for order_id in ids:
+            cancelled += await cancel_unpaid_order(session, order_id, now=now)
+        if len(ids) < SWEEP_BATCH:
+            break
+    if cancelled:
+        log.info("orders_auto_cancelled", count=cancelled)
+    return cancelled
+
+
+async def complete_due_orders(session: AsyncSession, now: datetime | None = None) -> int:
+    """Complete every shipped order past ``auto_complete_at`` (one transaction each); returns how many."""
+    now = now or clock.now()
+    completed = 0
+    while True:
+        ids = await _due(session, states.SHIPPED, Order.auto_complete_at, now)
+        for order_id in ids:
+            completed += await complete_shipped_order(session, order_id, now=now)
+        if len(ids) < SWEEP_BATCH:
+            break
+    if completed:
+        log.info("orders_auto_completed", count=completed)
+    return completed
+
+
+# ---- route-facing wrappers ----------------------------------------------------------------------------
+
+async def cancel_for_shopper(session: AsyncSession, shopper_id: int, order_no: str, reason: str) -> OrderActionPublic:
+    order_id = await queries.shopper_order_id(session, shopper_id, order_no)
+    result = await cancel_order(session, order_id, actor=Actor(states.SHOPPER, shopper_id), reason=reason or "顾客取消")
+    return OrderActionPublic(already=result.already, order=await queries.order_detail(session, order_id))
+
+
+async def confirm_receipt(session: AsyncSession, shopper_id: int, order_no: str) -> OrderActionPublic:
+    order_id = await queries.shopper_order_id(session, shopper_id, order_no)
+    result = await complete_order(session, order_id, actor=Actor(states.SHOPPER, shopper_id), note="顾客确认收货")
+    return OrderActionPublic(already=result.already, order=await queries.order_detail(session, order_id))
+
+
+async def ship_for_staff(
+    session: AsyncSession, staff_id: int, order_no: str, data: OrderShip
+) -> OrderAdminActionPublic:
+    order_id = await queries.order_id_by_no(session, order_no)
+    result = await ship_order(session, order_id, staff_id=staff_id, data=data)
+    return OrderAdminActionPublic(already=result.already, order=await queries.admin_order_detail(session, order_id))
+
+
+async def cancel_for_staff(session: AsyncSession, staff_id: int, order_no: str, reason: str) -> OrderAdminActionPublic:
+    order_id = await queries.order_id_by_no(session, order_no)
+    result = await cancel_order(session, order_id, actor=Actor(states.STAFF, staff_id), reason=f"商家取消：{reason}")
+    return OrderAdminActionPublic(already=result.already, order=await queries.admin_order_detail(session, order_id))

@@ -1,0 +1,119 @@
+"""The order state machine: one table says which action moves which status where, and who may do it.
+
+::
+
+    pending_payment --pay--------> paid --ship--> shipped --complete--> completed
+          |                          |
+          +--cancel--> cancelled <---+ (merchant only, before shipping; marks the order refund_required)
+
+``refunding`` and ``refunded`` are reserved for the payments / after-sales issue: they are valid statuses
+(labels, filters) but no transition reaches them yet, so nothing can put an order there by accident.
+
+Services apply a transition as ONE conditional ``UPDATE orders SET status = :to WHERE id = :id AND
+status = :from`` and check the row count, so two racing actors (a shopper cancelling while the timeout
+sweep cancels) cannot both win. Repeating an action whose result is already the current status (cancel
+twice) is a no-op reported as ``already``; any other action the table lacks is a 409 with a reason a
+person can read, e.g. "订单已发货，不能取消".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qingmall.core.errors import Conflict
+
+PENDING_PAYMENT = "pending_payment"
+PAID = "paid"
+SHIPPED = "shipped"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+REFUNDING = "refunding"
+REFUNDED = "refunded"
+
+STATUSES = (PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CANCELLED, REFUNDING, REFUNDED)
+
+STATUS_LABELS = {
+    PENDING_PAYMENT: "待付款",
+    PAID: "待发货",
+    SHIPPED: "待收货",
+    COMPLETED: "已完成",
+    CANCELLED: "已取消",
+    REFUNDING: "退款中",
+    REFUNDED: "已退款",
+}
+
+# How a status reads inside a refusal: "订单{state}，不能{action}".
+_STATE_PHRASES = {
+    PENDING_PAYMENT: "未付款",
+    PAID: "已付款",
+    SHIPPED: "已发货",
+    COMPLETED: "已完成",
+    CANCELLED: "已取消",
+    REFUNDING: "正在退款",
+    REFUNDED: "已退款",
+}
+
+PAY = "pay"
+CANCEL = "cancel"
+SHIP = "ship"
+COMPLETE = "complete"
+
+ACTION_LABELS = {PAY: "支付", CANCEL: "取消", SHIP: "发货", COMPLETE: "确认收货"}
+
+# The timeline entry each action writes.
+ACTION_EVENTS = {PAY: "paid", CANCEL: "cancelled", SHIP: "shipped", COMPLETE: "completed"}
+
+SHOPPER = "shopper"
+STAFF = "staff"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Transition:
+    to_status: str
+    actors: frozenset[str]
+
+
+TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (PENDING_PAYMENT, PAY): Transition(PAID, frozenset({SYSTEM})),
+    (PENDING_PAYMENT, CANCEL): Transition(CANCELLED, frozenset({SHOPPER, STAFF, SYSTEM})),
+    (PAID, SHIP): Transition(SHIPPED, frozenset({STAFF})),
+    (PAID, CANCEL): Transition(CANCELLED, frozenset({STAFF})),
+    (SHIPPED, COMPLETE): Transition(COMPLETED, frozenset({SHOPPER, SYSTEM})),
+}
+
+# Refusals that deserve more than the generic sentence.
+_REFUSALS: dict[tuple[str, str, str | None], str] = {
+    (PAID, CANCEL, SHOPPER): "订单已付款，不能直接取消，请联系商家或申请退款",
+    (PENDING_PAYMENT, COMPLETE, None): "订单未付款，不能确认收货",
+    (PAID, COMPLETE, None): "订单尚未发货，不能确认收货",
+}
+
+
+class InvalidOrderState(Conflict):
+    code = "invalid_order_state"
+
+
+def result_of(action: str) -> str:
+    """The status an action leads to (the same from every status it is legal in)."""
+    return next(t.to_status for (_, name), t in TRANSITIONS.items() if name == action)
+
+
+def refusal(status: str, action: str, actor: str | None = None) -> str:
+    message = _REFUSALS.get((status, action, actor)) or _REFUSALS.get((status, action, None))
+    if message:
+        return message
+    return f"订单{_STATE_PHRASES.get(status, status)}，不能{ACTION_LABELS.get(action, action)}"
+
+
+def resolve(status: str, action: str, actor: str) -> str | None:
+    """The status ``action`` by ``actor`` moves ``status`` to; ``None`` when it is already there
+    (a repeat, to be reported as ``already``). Raises ``InvalidOrderState`` for anything else."""
+    transition = TRANSITIONS.get((status, action))
+    if transition is None:
+        if status == result_of(action):
+            return None
+        raise InvalidOrderState(refusal(status, action, actor), details={"status": status, "action": action})
+    if actor not in transition.actors:
+        raise InvalidOrderState(refusal(status, action, actor), details={"status": status, "action": action})
+    return transition.to_status
