@@ -20,6 +20,7 @@ from qingmall.catalog import api as catalog_api
 from qingmall.checkout import api as checkout_api
 from qingmall.core.db import Database, get_database, set_database
 from qingmall.core.http import BodySizeLimit, install_error_handlers
+from qingmall.core.logging import configure_logging
 from qingmall.inventory import admin_api as inventory_admin
 from qingmall.orders import admin_api as orders_admin
 from qingmall.orders import api as orders_api
@@ -40,6 +41,7 @@ ADMIN_ROUTERS = [
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(json_logs=settings.log_format == "json", level=settings.log_level)
     owns_database = database is None
 
     @asynccontextmanager

@@ -114,6 +114,14 @@ def sweep_orders() -> tuple[int, int]:
     return run_service(work)
 
 
+def purge_login_records() -> int:
+    """Daily housekeeping: expired SMS codes, refresh tokens and dead login sessions; returns rows deleted."""
+    from qingmall.shoppers.tasks import purge_login_records as purge
+
+    result = run_service(purge)
+    return result.sms_codes + result.refresh_tokens + result.sessions
+
+
 # ---- the huey instance -----------------------------------------------------------------------------------
 
 def _build(settings: Settings) -> Huey:
@@ -138,6 +146,9 @@ def _register(huey: Huey, settings: Settings) -> dict[str, TaskWrapper]:
         "cancel_unpaid_order": huey.task(name="cancel_unpaid_order")(cancel_unpaid_order),
         "complete_shipped_order": huey.task(name="complete_shipped_order")(complete_shipped_order),
         "sweep_orders": huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep_orders")(sweep_orders),
+        "purge_login_records": huey.periodic_task(crontab(minute="17", hour="3"), name="purge_login_records")(
+            purge_login_records
+        ),
     }
 
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias="PORT")
     public_base_url: str = ""
     debug: bool = False
+    log_format: str = "console"  # "console" (readable) or "json" (production)
+    log_level: str = "INFO"
 
     # jobs: "sqlite" (embedded, durable), "redis", "memory" (tests), "immediate" (tests: run inline)
     jobs_backend: str = "sqlite"

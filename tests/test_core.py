@@ -36,7 +36,7 @@ def test_fen_yuan_round_trip(fen, yuan):
     assert yuan_to_fen(yuan) == fen
 
 
-@pytest.mark.parametrize("bad", ["1.999", "abc", "1.x", ""])
+@pytest.mark.parametrize("bad", ["1.999", "abc", "1.x", "", "¹.00", "1.²"])
 def test_yuan_to_fen_rejects_bad_amounts(bad):
     with pytest.raises(ValueError):
         yuan_to_fen(bad)

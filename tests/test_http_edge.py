@@ -39,3 +39,13 @@ async def test_validation_errors_speak_chinese_and_name_the_field(client):
     assert body["code"] == "invalid_input"
     assert body["message"] == "参数不合法（phone）：缺少必填项"
     assert body["details"] == [{"field": "phone", "type": "missing", "message": "缺少必填项"}]
+
+
+async def test_unicode_digits_in_ids_are_422_not_500(client, session):
+    from tests.factories import make_shopper, shopper_headers
+
+    shopper = await make_shopper(session)
+    response = await client.delete("/api/v1/cart/items", params={"ids": "³"}, headers=shopper_headers(shopper))
+    assert response.status_code == 422
+    keyword = await client.get("/api/v1/products", params={"keyword": "²³"})
+    assert keyword.status_code == 200

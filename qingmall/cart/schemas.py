@@ -23,7 +23,7 @@ def parse_ids(values: list[str]) -> list[int]:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 18 or int(part) < 1:
+            if not (part.isascii() and part.isdigit()) or len(part) > 18 or int(part) < 1:
                 raise InvalidInput(f"商品行编号不合法：{part[:20]}", code="invalid_input")
             ids.append(int(part))
     if not ids:

@@ -305,7 +305,7 @@ async def list_products_admin(
             Spu.title.ilike(f"%{escaped}%", escape="\\"),
             exists().where(Sku.spu_id == Spu.id, Sku.barcode == keyword),
         ]
-        if keyword.isdigit() and len(keyword) < 18:
+        if keyword.isascii() and keyword.isdigit() and len(keyword) < 18:
             matches.append(Spu.id == int(keyword))
         statement = statement.where(or_(*matches))
     if category_id is not None:

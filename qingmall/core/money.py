@@ -23,8 +23,8 @@ def yuan_to_fen(yuan: str) -> int:
     if negative:
         text = text[1:]
     whole, _, frac = text.partition(".")
-    valid_whole = whole.isdigit() or (whole == "" and frac != "")
-    valid_frac = frac == "" or (frac.isdigit() and len(frac) <= 2)
+    valid_whole = (whole.isascii() and whole.isdigit()) or (whole == "" and frac != "")
+    valid_frac = frac == "" or (frac.isascii() and frac.isdigit() and len(frac) <= 2)
     if not (valid_whole and valid_frac):
         raise ValueError(f"not a yuan amount: {yuan!r}")
     fen = int(whole or "0") * 100 + int((frac + "00")[:2])

@@ -329,7 +329,8 @@ async def refresh_tokens(session: AsyncSession, *, refresh_token: str) -> TokenP
     payload = decode_token(refresh_token, audience="shopper", token_type="refresh")
     jti, sid, sub = payload.get("jti"), payload.get("sid"), payload.get("sub")
     valid_sid = isinstance(sid, int) and not isinstance(sid, bool) and 1 <= sid < 2**63
-    if not isinstance(jti, str) or not valid_sid or not isinstance(sub, str) or not sub.isdigit() or len(sub) > 18:
+    valid_sub = isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 18
+    if not isinstance(jti, str) or not valid_sid or not valid_sub:
         raise Unauthorized("登录凭证无效，请重新登录", code="invalid_token")
     jti_hash = _sha256(jti)
     now = clock.now()
