@@ -41,6 +41,9 @@ ADMIN_ROUTERS = [
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    problems = settings.problems_for_production()
+    if problems:
+        raise RuntimeError("refusing to start in production:\n- " + "\n- ".join(problems))
     configure_logging(json_logs=settings.log_format == "json", level=settings.log_level)
     owns_database = database is None
 
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": get_database().dialect}
 
-    if settings.sandbox_enabled:
+    if settings.resolved_sandbox_enabled:
         from qingmall.sandbox.wechat import create_wechat_sandbox
 
         app.mount("/sandbox/wechat", create_wechat_sandbox(), name="wechat-sandbox")

@@ -49,6 +49,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     import uvicorn
 
     settings = get_settings()
+    problems = settings.problems_for_production()
+    if problems:
+        sys.exit("拒绝以生产模式启动 / refusing to start in production:\n- " + "\n- ".join(problems))
     settings.port = port
     os.environ["PORT"] = str(port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias="PORT")
     public_base_url: str = ""
     debug: bool = False
+    # "development" (laptop defaults: sandbox WeChat, SMS codes in the log) or "production" (refuses to start
+    # until real partners and keys are configured; see problems_for_production)
+    environment: str = "development"
     log_format: str = "console"  # "console" (readable) or "json" (production)
     log_level: str = "INFO"
 
@@ -51,7 +54,7 @@ class Settings(BaseSettings):
     wechat_base_url: str = ""
     wechat_appid: str = "wxsandbox0000001"
     wechat_secret: str = "sandbox-secret"
-    sandbox_enabled: bool = True
+    sandbox_enabled: bool | None = None  # default: on in development, off in production
 
     # SMS login (H5)
     sms_sender: str = "console"
@@ -60,9 +63,39 @@ class Settings(BaseSettings):
     sms_per_phone_per_day: int = 10
     sms_per_ip_per_hour: int = 30
 
+    # public catalog pages cached per process (0 turns the cache off)
+    catalog_cache_seconds: float = 3.0
+
     # uploads
     upload_max_bytes: int = 5 * 1024 * 1024
     media_url_prefix: str = "/media"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def resolved_sandbox_enabled(self) -> bool:
+        return (not self.is_production) if self.sandbox_enabled is None else self.sandbox_enabled
+
+    def problems_for_production(self) -> list[str]:
+        """What stops this configuration from serving real shoppers (empty in development)."""
+        if not self.is_production:
+            return []
+        problems = []
+        if not self.secret_key:
+            problems.append("QINGMALL_SECRET_KEY 未设置（令牌签名密钥）")
+        if not self.data_key:
+            problems.append("QINGMALL_DATA_KEY 未设置（个人信息加密密钥，32 字节）")
+        if self.resolved_sandbox_enabled:
+            problems.append("QINGMALL_SANDBOX_ENABLED 必须为 false：沙箱允许任何人以演示身份登录")
+        if not self.wechat_base_url or "/sandbox/" in self.wechat_base_url:
+            problems.append("QINGMALL_WECHAT_BASE_URL 未指向微信服务器（例如 https://api.weixin.qq.com）")
+        if self.wechat_appid.startswith("wxsandbox") or self.wechat_secret == "sandbox-secret":
+            problems.append("QINGMALL_WECHAT_APPID / QINGMALL_WECHAT_SECRET 仍是沙箱值")
+        if self.sms_sender == "console":
+            problems.append("QINGMALL_SMS_SENDER=console 只把验证码打印到日志，生产环境需要真实短信通道")
+        return problems
 
     @property
     def resolved_database_url(self) -> str:

@@ -19,6 +19,7 @@ os.environ.setdefault("QINGMALL_DATA_DIR", _TMP)
 os.environ.setdefault("QINGMALL_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("QINGMALL_JOBS_BACKEND", "memory")
 os.environ.setdefault("QINGMALL_INPROCESS_JOBS", "false")
+os.environ.setdefault("QINGMALL_CATALOG_CACHE_SECONDS", "0")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

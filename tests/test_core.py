@@ -52,3 +52,26 @@ async def test_unknown_route_is_json_404(client):
     response = await client.get("/api/v1/nope")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "资源不存在"}
+
+
+def test_production_refuses_development_defaults():
+    from qingmall.settings import Settings
+
+    problems = Settings(environment="production", secret_key="", sandbox_enabled=True).problems_for_production()
+    assert len(problems) == 6
+    assert any("SANDBOX" in p for p in problems) and any("SMS_SENDER" in p for p in problems)
+    ready = Settings(
+        environment="production", secret_key="k" * 48, data_key="a" * 64, wechat_base_url="https://api.weixin.qq.com",
+        wechat_appid="wx1234567890abcdef", wechat_secret="real-secret", sms_sender="aliyun",
+    )
+    assert ready.problems_for_production() == []
+    assert ready.resolved_sandbox_enabled is False
+    assert Settings().resolved_sandbox_enabled is True
+
+
+def test_app_will_not_start_in_production_with_the_sandbox():
+    from qingmall.app import create_app
+    from qingmall.settings import Settings
+
+    with pytest.raises(RuntimeError, match="refusing to start in production"):
+        create_app(Settings(environment="production"))

@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qingmall.catalog.cache import invalidate_catalog
 from qingmall.catalog.models import Category, Spu
 from qingmall.catalog.schemas import CategoryCreate, CategoryNode, CategoryRef, CategoryUpdate
 from qingmall.core.errors import Conflict, InvalidInput, NotFound
@@ -73,6 +74,7 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
     category = Category(**data.model_dump())
     session.add(category)
     await session.commit()
+    await invalidate_catalog()
     return category
 
 
@@ -110,6 +112,7 @@ async def update_category(session: AsyncSession, category_id: int, data: Categor
         for spu_id in spu_ids:
             await refresh_spu(session, spu_id)
     await session.commit()
+    await invalidate_catalog()
     return category
 
 
@@ -132,6 +135,7 @@ async def delete_category(session: AsyncSession, category_id: int) -> None:
     try:
         result = await session.execute(statement)
         await session.commit()
+        await invalidate_catalog()
     except IntegrityError as exc:
         await session.rollback()
         raise Conflict("类目下还有商品，不能删除", code="category_has_products") from exc

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
+from qingmall.catalog.cache import invalidate_catalog
 from qingmall.catalog.categories import category_path
 from qingmall.catalog.categories import create_category as create_category
 from qingmall.catalog.matrix import validate_sku_matrix
@@ -93,6 +94,7 @@ async def create_product(session: AsyncSession, data: ProductCreate, staff_id: i
         await inventory_service.set_initial_stock(session, sku, staff_id=staff_id)
     await refresh_spu(session, spu.id)
     await session.commit()
+    await invalidate_catalog()
     return spu
 
 
@@ -126,6 +128,7 @@ async def update_product(session: AsyncSession, spu_id: int, data: ProductUpdate
     except IntegrityError as exc:
         await session.rollback()
         raise Conflict("商品正在被其他人修改，请刷新后重试", code="product_edit_conflict") from exc
+    await invalidate_catalog()
     return spu
 
 
@@ -144,6 +147,7 @@ async def set_shelf_bulk(session: AsyncSession, ids: Sequence[int], on_shelf: bo
     )
     updated = sorted((await session.scalars(statement)).all())
     await session.commit()
+    await invalidate_catalog()
     return BulkShelfResult(updated_ids=updated, skipped_ids=[i for i in wanted if i not in set(updated)])
 
 

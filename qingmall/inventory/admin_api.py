@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from qingmall.core.db import SessionDep
 from qingmall.core.pagination import Page
@@ -15,10 +15,13 @@ from qingmall.staff.models import Staff
 
 router = APIRouter(tags=["admin:inventory"])
 
+MAX_ID = 2**62
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 @router.post("/skus/{sku_id}/stock-adjustments", status_code=201)
 async def adjust_stock(
-    sku_id: int,
+    sku_id: SkuId,
     body: StockAdjustmentCreate,
     session: SessionDep,
     staff: Annotated[Staff, Depends(require_permission("inventory.write"))],
@@ -32,9 +35,9 @@ async def adjust_stock(
 @router.get("/stock-movements", dependencies=[Depends(require_permission("catalog.read"))])
 async def list_stock_movements(
     session: SessionDep,
-    sku_id: int | None = None,
-    spu_id: int | None = None,
-    cursor: str | None = None,
+    sku_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    spu_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[StockMovementPublic]:
     return await service.list_movements(session, sku_id=sku_id, spu_id=spu_id, cursor=cursor, limit=limit)

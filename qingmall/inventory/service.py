@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qingmall.catalog.models import Sku, Spu
 from qingmall.core import clock
 from qingmall.core.errors import Conflict, InvalidInput, NotFound
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.pagination import Page, cursor_id, decode_cursor, encode_cursor
 from qingmall.inventory.models import StockMovement
 from qingmall.inventory.schemas import StockMovementPublic
 
@@ -116,27 +116,39 @@ async def return_stock(
         await _apply(session, sku_id, quantity, reason="return_in", ref_type=ref_type, ref_id=str(ref_id))
 
 
-async def record_sales(session: AsyncSession, lines: Sequence[tuple[int, int]]) -> None:
-    """Count units sold on SKUs and their SPUs (atomic increments). Does not commit."""
+async def _count_sales(session: AsyncSession, lines: Sequence[tuple[int, int]], sign: int) -> None:
+    """Add (``sign=1``) or take back (``sign=-1``) units sold on SKUs and their SPUs. Locks SPU rows first,
+    then SKU rows, both in id order: the same order as product edits, so the two never deadlock."""
     merged = _merge(lines)
+    owners = dict((await session.execute(select(Sku.id, Sku.spu_id).where(Sku.id.in_([s for s, _ in merged])))).all())
     spu_totals: dict[int, int] = defaultdict(int)
     for sku_id, quantity in merged:
-        spu_id = await session.scalar(
-            update(Sku)
-            .where(Sku.id == sku_id)
-            .values(sales_count=Sku.sales_count + quantity)
-            .returning(Sku.spu_id)
-            .execution_options(synchronize_session=False)
-        )
-        if spu_id is not None:
-            spu_totals[spu_id] += quantity
+        if sku_id in owners:
+            spu_totals[owners[sku_id]] += quantity
     for spu_id, quantity in sorted(spu_totals.items()):
         await session.execute(
             update(Spu)
             .where(Spu.id == spu_id)
-            .values(sales_count=Spu.sales_count + quantity)
+            .values(sales_count=Spu.sales_count + sign * quantity)
             .execution_options(synchronize_session=False)
         )
+    for sku_id, quantity in merged:
+        await session.execute(
+            update(Sku)
+            .where(Sku.id == sku_id)
+            .values(sales_count=Sku.sales_count + sign * quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def record_sales(session: AsyncSession, lines: Sequence[tuple[int, int]]) -> None:
+    """Count units sold on SKUs and their SPUs (atomic increments) when an order is paid. Does not commit."""
+    await _count_sales(session, lines, 1)
+
+
+async def revoke_sales(session: AsyncSession, lines: Sequence[tuple[int, int]]) -> None:
+    """Take back units counted by ``record_sales`` (a paid order cancelled before shipping). Does not commit."""
+    await _count_sales(session, lines, -1)
 
 
 async def set_initial_stock(session: AsyncSession, sku: Sku, *, staff_id: int | None = None) -> None:
@@ -150,23 +162,41 @@ async def set_initial_stock(session: AsyncSession, sku: Sku, *, staff_id: int | 
         )
 
 
+_INBOUND = ("adjust_in", "return_in")
+_OUTBOUND = ("adjust_out", "damaged")
+
+
 async def adjust_stock(
     session: AsyncSession, *, sku_id: int, delta: int, reason: str, staff_id: int | None, note: str = ""
 ) -> int:
-    """A staff member's stock adjustment (goods in, out, stocktake, damage); commits. Returns the new stock."""
+    """A staff member's stock adjustment (goods in, out, stocktake, damage); commits. Returns the new stock.
+
+    The sign must agree with the reason (goods in are positive, out and damage negative, a stocktake either
+    way), so the ledger always explains itself. The SPU row is locked first, like a product edit.
+    """
     if reason not in ADJUST_REASONS:
         raise InvalidInput("调整原因无效", code="invalid_reason")
     if delta == 0:
         raise InvalidInput("调整数量不能为 0", code="invalid_quantity")
+    if (reason in _INBOUND and delta < 0) or (reason in _OUTBOUND and delta > 0):
+        message = f"「{REASONS[reason]}」的数量方向不对：入库为正数，出库和报损为负数"
+        raise InvalidInput(message, code="invalid_quantity")
+    spu_id = await session.scalar(select(Sku.spu_id).where(Sku.id == sku_id))
+    if spu_id is None:
+        raise NotFound("商品规格不存在", code="sku_not_found", details={"sku_id": sku_id})
+    await session.execute(
+        update(Spu).where(Spu.id == spu_id).values(updated_at=clock.now()).execution_options(synchronize_session=False)
+    )
     stock_after = await _apply(
         session, sku_id, delta, reason=reason, ref_type="adjustment", ref_id="", staff_id=staff_id, note=note
     )
-    spu_id = await session.scalar(select(Sku.spu_id).where(Sku.id == sku_id))
-    if spu_id is not None:
-        from qingmall.catalog.service import refresh_spu
+    from qingmall.catalog.service import refresh_spu
 
-        await refresh_spu(session, spu_id)
+    await refresh_spu(session, spu_id)
     await session.commit()
+    from qingmall.catalog.cache import invalidate_catalog
+
+    await invalidate_catalog()
     return stock_after
 
 
@@ -182,7 +212,7 @@ async def list_movements(
         query = query.where(StockMovement.spu_id == spu_id)
     after = decode_cursor(cursor, 1)
     if after is not None:
-        query = query.where(StockMovement.id < int(after[0]))
+        query = query.where(StockMovement.id < cursor_id(after[0]))
     rows = list((await session.scalars(query)).all())
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     items = [

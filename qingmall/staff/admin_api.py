@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from qingmall.core.db import SessionDep
+from qingmall.core.text import SINGLE_LINE_PATTERN
 from qingmall.core.pagination import Page
 from qingmall.staff import audit, service
 from qingmall.staff.deps import CurrentStaff, require_permission
@@ -93,13 +94,16 @@ async def reset_password(staff_id: StaffId, body: PasswordReset, session: Sessio
 async def list_audit_logs(
     session: SessionDep,
     staff_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    username: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=320, description="前缀，如 POST /api/admin/v1/staff")] = None,
-    path: Annotated[str | None, Query(max_length=512, description="路径前缀")] = None,
+    username: Annotated[str | None, Query(max_length=64, pattern=SINGLE_LINE_PATTERN)] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=320, pattern=SINGLE_LINE_PATTERN, description="前缀，如 POST /api/admin/v1/staff"),
+    ] = None,
+    path: Annotated[str | None, Query(max_length=512, pattern=SINGLE_LINE_PATTERN, description="路径前缀")] = None,
     since: Annotated[datetime | None, Query(description="起始时间（含）；不带时区按北京时间")] = None,
     until: Annotated[datetime | None, Query(description="截止时间（不含）；不带时区按北京时间")] = None,
     status_code: Annotated[int | None, Query(ge=100, le=599)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=SINGLE_LINE_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[AuditLogPublic]:
     return await audit.list_audit_logs(

@@ -2,36 +2,52 @@
 
 Input bounds here are hard caps against abuse (a 1 MB password would cost argon2 dearly); the exact rules
 (username characters, password policy) live in ``staff.service`` so the CLI gets the same Chinese messages.
+Names refuse control characters here (PostgreSQL cannot store NUL: it must be a 422, not a 500).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from qingmall.core import clock
+from qingmall.core.text import single_line
 from qingmall.staff.models import AuditLog, Staff
 from qingmall.staff.permissions import PERMISSIONS, ROLES, role_permissions
 
 PASSWORD_MAX = 128
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("不能包含控制字符")
+    return value
+
+
+# Passwords are taken as typed (never stripped; other characters are the password policy's business in
+# ``staff.service``), but NUL is refused: nothing types it and it only ever arrives as an attack probe.
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX), AfterValidator(_no_nul)]
+Username = single_line(64, min_length=1)
+DisplayName = single_line(64)
+RoleName = single_line(32, min_length=1)
+
+
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    username: Username
+    password: Password
 
 
 class StaffCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    role: str = Field(min_length=1, max_length=32)
-    display_name: str = Field(default="", max_length=64)
+    username: Username
+    password: Password
+    role: RoleName
+    display_name: DisplayName = ""
 
 
 class StaffUpdate(BaseModel):
@@ -39,22 +55,22 @@ class StaffUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str | None = Field(default=None, max_length=64)
-    role: str | None = Field(default=None, min_length=1, max_length=32)
+    display_name: DisplayName | None = None
+    role: RoleName | None = None
     is_active: bool | None = None
 
 
 class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new_password: Password
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    old_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    new_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    old_password: Password
+    new_password: Password
 
 
 class PermissionPublic(BaseModel):

@@ -128,3 +128,56 @@ async def test_customer_service_cannot_adjust_stock(client, session):
     )
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize(("reason", "delta"), [("adjust_out", 7), ("adjust_in", -7), ("damaged", 1), ("return_in", -1)])
+async def test_adjustment_sign_must_match_reason(session, reason, delta):
+    spu = await make_product(session, skus=[{"price": 100, "stock": 10}])
+    sku_id = (await _sku(session, spu.id)).id
+    from qingmall.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as caught:
+        await service.adjust_stock(session, sku_id=sku_id, delta=delta, reason=reason, staff_id=None)
+    assert caught.value.code == "invalid_quantity"
+    await session.rollback()
+    assert await session.scalar(select(Sku.stock).where(Sku.id == sku_id)) == 10
+
+
+async def test_stocktake_may_go_either_way(session):
+    spu = await make_product(session, skus=[{"price": 100, "stock": 10}])
+    sku_id = (await _sku(session, spu.id)).id
+    assert await service.adjust_stock(session, sku_id=sku_id, delta=-3, reason="stocktake", staff_id=None) == 7
+    assert await service.adjust_stock(session, sku_id=sku_id, delta=2, reason="stocktake", staff_id=None) == 9
+
+
+async def test_revoke_sales_undoes_record_sales(session):
+    from qingmall.catalog.models import Spu
+
+    spu = await make_product(session, skus=[{"price": 100, "stock": 10}, {"price": 200, "stock": 10}])
+    spu_id = spu.id
+    first, second = (await session.scalars(select(Sku.id).where(Sku.spu_id == spu_id).order_by(Sku.id))).all()
+    await service.record_sales(session, [(first, 2), (second, 3)])
+    await session.commit()
+    assert await session.scalar(select(Spu.sales_count).where(Spu.id == spu_id)) == 5
+    await service.revoke_sales(session, [(first, 2)])
+    await session.commit()
+    assert await session.scalar(select(Spu.sales_count).where(Spu.id == spu_id)) == 3
+    counts = (await session.scalars(select(Sku.sales_count).where(Sku.spu_id == spu_id).order_by(Sku.id))).all()
+    assert counts == [0, 3]
+
+
+async def test_huge_and_garbage_ids_are_422(client, session):
+    owner = await make_staff(session)
+    headers = staff_headers(owner)
+    from qingmall.core.pagination import encode_cursor
+
+    answers = [
+        (await client.post(f"/api/admin/v1/skus/{2**63}/stock-adjustments", headers=headers,
+                           json={"delta": 1, "reason": "adjust_in"})).status_code,
+        (await client.get(f"/api/admin/v1/stock-movements?sku_id={2**63}", headers=headers)).status_code,
+        (await client.get("/api/admin/v1/stock-movements", headers=headers,
+                          params={"cursor": encode_cursor(["x"])})).status_code,
+        (await client.get("/api/admin/v1/stock-movements", headers=headers,
+                          params={"cursor": encode_cursor([2**63])})).status_code,
+    ]
+    assert answers == [422, 422, 422, 422]
