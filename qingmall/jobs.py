@@ -10,6 +10,11 @@ Backends (``settings.jobs_backend``): ``sqlite`` (a file in the data directory, 
 ``redis`` (``settings.redis_url``), ``memory`` (tests: enqueue, then execute by hand) and ``immediate``
 (tests only: the job runs inline, blocking the request's event loop until it finishes).
 
+A job never raises: an order that fails (any exception) is logged with its id and the job returns
+``False``; the sweep passes over a failing order and goes on with the rest (``orders.service``), and the
+cancel and complete halves of the sweep run independently, so one stuck order never stalls the others.
+The next minute's sweep tries again, so nothing is lost and nothing loops.
+
 Tasks are plain sync functions that run the async services with ``asyncio.run`` on a Database of their
 own (same URL as the web app's current one, or the settings'), because huey workers are threads with no
 event loop and an engine's connections belong to the loop that opened them.
@@ -89,29 +94,44 @@ def run_service(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 # ---- task bodies ----------------------------------------------------------------------------------------
 
+def _logged(name: str, fallback: T, work: Callable[[AsyncSession], Awaitable[T]], **context: Any) -> T:
+    """``run_service(work)``, but a failure is logged (with ``context``) and answered with ``fallback``."""
+    try:
+        return run_service(work)
+    except Exception:
+        log.exception("job_failed", task=name, **context)
+        return fallback
+
+
 def cancel_unpaid_order(order_id: int) -> bool:
-    """Cancel the order if it is still unpaid past its deadline (a no-op otherwise)."""
+    """Cancel the order if it is still unpaid past its deadline (a no-op otherwise); False on failure."""
     from qingmall.orders import service
 
-    return run_service(lambda session: service.cancel_unpaid_order(session, order_id, now=clock.now()))
+    return _logged(
+        "cancel_unpaid_order", False,
+        lambda session: service.cancel_unpaid_order(session, order_id, now=clock.now()), order_id=order_id,
+    )
 
 
 def complete_shipped_order(order_id: int) -> bool:
     """Complete the order if it is still shipped past its auto-complete time (a no-op otherwise)."""
     from qingmall.orders import service
 
-    return run_service(lambda session: service.complete_shipped_order(session, order_id, now=clock.now()))
+    return _logged(
+        "complete_shipped_order", False,
+        lambda session: service.complete_shipped_order(session, order_id, now=clock.now()), order_id=order_id,
+    )
 
 
 def sweep_orders() -> tuple[int, int]:
-    """Cancel every overdue unpaid order and complete every overdue shipped one; returns both counts."""
+    """Cancel overdue unpaid orders and complete overdue shipped ones (each half bounded, each failing order
+    skipped); returns both counts. A half that fails as a whole (the database is down) counts 0."""
     from qingmall.orders import service
 
-    async def work(session: AsyncSession) -> tuple[int, int]:
-        now = clock.now()
-        return await service.cancel_expired_orders(session, now), await service.complete_due_orders(session, now)
-
-    return run_service(work)
+    now = clock.now()
+    cancelled = _logged("sweep_orders.cancel", 0, lambda session: service.cancel_expired_orders(session, now))
+    completed = _logged("sweep_orders.complete", 0, lambda session: service.complete_due_orders(session, now))
+    return cancelled, completed
 
 
 def purge_login_records() -> int:

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
+from structlog.testing import capture_logs
 
 from qingmall import jobs
 from qingmall.core import clock
+from qingmall.inventory import service as inventory
 from qingmall.orders import service
 from qingmall.orders.models import Order
 from qingmall.settings import Settings
@@ -169,3 +171,63 @@ async def test_immediate_backend_runs_the_timer_inline_without_failing_the_reque
     # the deadline was "now", so the inline timer cancelled it right after the commit
     assert await _status(db, await order_id_of(db, order["order_no"])) == "cancelled"
     assert await stock_of(db, sku_id) == 2
+
+
+async def test_a_failing_order_never_stalls_the_sweep_job_or_its_timer(client, session, db, huey, monkeypatch):
+    # given two overdue unpaid orders whose timers are queued, the first of which always fails to cancel
+    sku_id = await make_sku(session, stock=4)
+    orders = []
+    for _ in range(2):
+        _, headers, address_id = await make_buyer(session)
+        orders.append(await create_order(client, headers, address_id, [(sku_id, 2)]))
+    poison, healthy = [await order_id_of(db, o["order_no"]) for o in orders]
+    timers = {task.args[0]: task for task in huey.pending()}
+    huey.flush()
+    release = inventory.release_stock
+
+    async def broken_for_one(own, lines, *, ref_type, ref_id):
+        if ref_id == orders[0]["order_no"]:
+            raise RuntimeError("ledger unavailable")
+        await release(own, lines, ref_type=ref_type, ref_id=ref_id)
+
+    monkeypatch.setattr(inventory, "release_stock", broken_for_one)
+    clock.advance(timedelta(minutes=31))
+    # when the failing order's timer job runs, it logs and reports False instead of raising
+    with capture_logs() as logs:
+        assert await asyncio.to_thread(jobs.cancel_unpaid_order, poison) is False
+    assert [(e["task"], e["order_id"]) for e in logs if e["event"] == "job_failed"] == [("cancel_unpaid_order", poison)]
+    # and the minute sweep, run by huey, cancels the healthy order and passes over the failing one
+    [sweep] = huey.read_periodic(datetime(2026, 1, 1, 0, 0))
+    with capture_logs() as logs:
+        await asyncio.to_thread(huey.execute, sweep)
+    assert (await _status(db, poison), await _status(db, healthy)) == ("pending_payment", "cancelled")
+    assert [e["order_id"] for e in logs if e["event"] == "order_sweep_failed"] == [poison]
+    assert await stock_of(db, sku_id) == 2
+    # once the fault is gone, its own timer job cancels it
+    monkeypatch.setattr(inventory, "release_stock", release)
+    await asyncio.to_thread(huey.execute, timers[poison], timers[poison].eta)
+    assert await _status(db, poison) == "cancelled"
+    assert await stock_of(db, sku_id) == 4
+
+
+async def test_the_complete_half_of_the_sweep_runs_even_when_the_cancel_half_fails(client, session, db, monkeypatch):
+    sku_id = await make_sku(session, price=300)
+    _, headers, address_id = await make_buyer(session)
+    staff = staff_headers(await make_staff(session))
+    order = await create_order(client, headers, address_id, [(sku_id, 1)])
+    order_id = await order_id_of(db, order["order_no"])
+    await service.mark_paid(session, order_id, paid_amount=300, payment_ref="wx-300")
+    await client.post(
+        f"/api/admin/v1/orders/{order['order_no']}/ship", headers=staff,
+        json={"carrier_code": "STO", "carrier_name": "申通快递", "tracking_no": "ST123456789"},
+    )
+    clock.advance(timedelta(days=7, seconds=1))
+
+    async def broken(own, now=None):
+        raise ConnectionError("replica lag")
+
+    monkeypatch.setattr(service, "cancel_expired_orders", broken)
+    with capture_logs() as logs:
+        assert await asyncio.to_thread(jobs.sweep_orders) == (0, 1)
+    assert [e["task"] for e in logs if e["event"] == "job_failed"] == ["sweep_orders.cancel"]
+    assert await _status(db, order_id) == "completed"

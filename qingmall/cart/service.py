@@ -5,6 +5,11 @@ Every query is scoped by ``shopper_id``: another shopper's line is indistinguish
 (404). Adding to an existing line is a conditional UPDATE on the quantity read, retried if a concurrent
 add got there first; a new line is inserted in a savepoint so a concurrent insert of the same SKU turns
 into an increment instead of an error.
+
+The 100-line limit is a count followed by an insert, so new lines of one shopper are serialised: the
+shopper's row is locked first (``FOR NO KEY UPDATE`` on PostgreSQL, which makes other adds of that
+shopper wait but not foreign-key checks of inserts elsewhere), then the lines are counted. On SQLite,
+``BEGIN IMMEDIATE`` already serialises writers and the lock clause is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from qingmall.cart.schemas import MAX_LINES, MAX_QUANTITY, CartGroupPublic, Cart
 from qingmall.core import clock
 from qingmall.core.errors import Conflict, InvalidInput, NotFound
 from qingmall.core.money import fen_to_yuan
+from qingmall.shoppers.models import Shopper
 
 AVAILABLE_STATUSES = (OK, "insufficient_stock")
 _ATTEMPTS = 5
@@ -57,6 +63,12 @@ async def _view(session: AsyncSession, sku_id: int) -> SkuView:
 
 def _not_found() -> NotFound:
     return NotFound("购物车中没有这件商品")
+
+
+async def _lock_lines(session: AsyncSession, shopper_id: int) -> None:
+    """Hold the shopper's row until commit, so no other transaction adds a line to this cart meanwhile.
+    Read-only on the shoppers table (a row lock, nothing written). Does not commit."""
+    await session.execute(select(Shopper.id).where(Shopper.id == shopper_id).with_for_update(key_share=True))
 
 
 async def get_cart(session: AsyncSession, shopper_id: int) -> CartPublic:
@@ -146,6 +158,7 @@ async def add_item(session: AsyncSession, shopper_id: int, sku_id: int, quantity
             if result.rowcount == 1:
                 break
             continue
+        await _lock_lines(session, shopper_id)
         lines = await session.scalar(select(func.count()).where(CartItem.shopper_id == shopper_id))
         if (lines or 0) >= MAX_LINES:
             raise Conflict(f"购物车最多放 {MAX_LINES} 种商品，请先清理", code="cart_full")

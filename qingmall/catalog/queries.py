@@ -8,9 +8,9 @@ from one listing can never be misread by another.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select
@@ -30,7 +30,7 @@ from qingmall.catalog.schemas import (
     SkuPublic,
 )
 from qingmall.core.errors import InvalidInput, NotFound
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.pagination import Page, cursor_id, cursor_int, cursor_time, decode_cursor, encode_cursor
 from qingmall.core.search import query_groups, text_match
 from qingmall.core.storage import thumbnail_url
 
@@ -55,23 +55,23 @@ class _Key:
 
     expression: Any
     descending: bool
-    kind: str  # "int" | "float" | "datetime"
+    kind: str  # "id" | "int" | "float" | "datetime"
     attribute: str
 
 
 def _sort_keys(sort: str, score: ColumnElement[float] | None) -> list[_Key]:
     if score is not None and sort == "default":
-        return [_Key(score, False, "float", "score"), _Key(Spu.id, True, "int", "id")]
+        return [_Key(score, False, "float", "score"), _Key(Spu.id, True, "id", "id")]
     return {
         "default": [
             _Key(Spu.sort_weight, True, "int", "sort_weight"),
             _Key(_SALES, True, "int", "sales"),
-            _Key(Spu.id, True, "int", "id"),
+            _Key(Spu.id, True, "id", "id"),
         ],
-        "sales": [_Key(_SALES, True, "int", "sales"), _Key(Spu.id, True, "int", "id")],
-        "price_asc": [_Key(Spu.price_min, False, "int", "price_min"), _Key(Spu.id, False, "int", "id")],
-        "price_desc": [_Key(Spu.price_min, True, "int", "price_min"), _Key(Spu.id, True, "int", "id")],
-        "newest": [_Key(Spu.created_at, True, "datetime", "created_at"), _Key(Spu.id, True, "int", "id")],
+        "sales": [_Key(_SALES, True, "int", "sales"), _Key(Spu.id, True, "id", "id")],
+        "price_asc": [_Key(Spu.price_min, False, "int", "price_min"), _Key(Spu.id, False, "id", "id")],
+        "price_desc": [_Key(Spu.price_min, True, "int", "price_min"), _Key(Spu.id, True, "id", "id")],
+        "newest": [_Key(Spu.created_at, True, "datetime", "created_at"), _Key(Spu.id, True, "id", "id")],
     }[sort]
 
 
@@ -83,18 +83,16 @@ def _row_value(row: Any, key: _Key) -> Any:
 
 
 def _cursor_value(value: Any, kind: str) -> Any:
-    """A cursor value of the expected type, or ``invalid_cursor`` (a tampered cursor is a 422, not a 500)."""
-    if kind == "int" and type(value) is int and abs(value) < 2**62:
-        return value
-    if kind == "float" and type(value) in (int, float):
+    """A cursor value of the expected type and range, or ``invalid_cursor`` (a tampered cursor is a 422, not
+    a 500): ids 1..2**62, sort values within BIGINT, times aware and in 2000..2200, scores finite."""
+    if kind == "id":
+        return cursor_id(value)
+    if kind == "int":
+        return cursor_int(value)
+    if kind == "datetime":
+        return cursor_time(value)
+    if kind == "float" and type(value) in (int, float) and math.isfinite(value):
         return float(value)
-    if kind == "datetime" and isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            return moment
     raise InvalidInput("分页游标无效", code="invalid_cursor")
 
 
@@ -316,7 +314,7 @@ async def list_products_admin(
         statement = statement.where(
             exists().where(Sku.spu_id == Spu.id, Sku.is_enabled.is_(True), Sku.stock <= low_stock_threshold)
         )
-    keys = [_Key(Spu.id, True, "int", "id")]
+    keys = [_Key(Spu.id, True, "id", "id")]
     _, after = _decode(cursor, "admin", {"all": keys})
     rows = await _page(session, statement, keys, after, limit)
     next_cursor = encode_cursor(["admin:all", rows[limit - 1].id]) if len(rows) > limit else None

@@ -6,6 +6,11 @@ on any problem (409 with the problems), insert the order, its line snapshots and
 reserve stock all-or-nothing (``inventory.reserve_stock``, a conditional UPDATE per SKU), redeem the
 applied discounts, drop the ordered cart lines, commit. Only then is the auto-cancel timer scheduled.
 
+Bounds: one SKU at most 999 units in an order and the whole order at most ``MAX_ORDER_UNITS`` units (422
+otherwise), checked on the lines as they will be ordered (after merging), so no amount or per-piece
+shipping fee can approach BIGINT. An optional ``expected_payable_amount`` that differs from the server's
+payable refuses the order with 409 ``price_changed`` before anything is written.
+
 Idempotency: ``(shopper_id, idempotency_key)`` is unique. A retry finds the first order and gets it back
 (200) if the request body is the same, or 409 ``idempotency_key_reused`` if it differs. Two concurrent
 duplicates both pass the first lookup; the loser trips the unique index, rolls back and returns the
@@ -31,6 +36,8 @@ from qingmall.cart.availability import INSUFFICIENT_STOCK, OK, SOLD_OUT, SkuView
 from qingmall.checkout.adjustments import PricingContext, registered_adjusters
 from qingmall.checkout.pricing import Discount, LineInput, PriceBreakdown, price_order
 from qingmall.checkout.schemas import (
+    MAX_ORDER_UNITS,
+    MAX_QUANTITY,
     CheckoutLinePublic,
     CheckoutPreview,
     CheckoutRequest,
@@ -41,6 +48,7 @@ from qingmall.checkout.schemas import (
 from qingmall.core import clock
 from qingmall.core.errors import Conflict, InvalidInput, NotFound
 from qingmall.core.ids import new_order_no
+from qingmall.core.money import fen_to_yuan
 from qingmall.inventory import service as inventory
 from qingmall.inventory.service import OutOfStock
 from qingmall.orders import queries as order_queries
@@ -71,21 +79,43 @@ class Quote:
 
 
 def _merge(items: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Same SKU twice in "buy now" counts once, with the quantities added (order of first appearance)."""
+    """One line per SKU, quantities added (order of first appearance). The request schema already refuses a
+    repeated SKU; this keeps service callers that skip the schema from splitting a SKU over two lines."""
     totals: dict[int, int] = {}
     for sku_id, quantity in items:
         totals[sku_id] = totals.get(sku_id, 0) + quantity
     return list(totals.items())
 
 
+def check_order_size(lines: list[tuple[int, int]]) -> None:
+    """Refuse (422) a line over ``MAX_QUANTITY`` units or an order over ``MAX_ORDER_UNITS`` units in all.
+
+    Checked on the merged lines, whatever their source: "buy now" items or the ticked cart lines.
+    """
+    for sku_id, quantity in lines:
+        if quantity > MAX_QUANTITY:
+            raise InvalidInput(
+                f"单个商品每单最多购买 {MAX_QUANTITY} 件", code="quantity_too_large",
+                details={"sku_id": sku_id, "quantity": quantity, "limit": MAX_QUANTITY},
+            )
+    total = sum(quantity for _, quantity in lines)
+    if total > MAX_ORDER_UNITS:
+        raise InvalidInput(
+            f"每单最多购买 {MAX_ORDER_UNITS} 件商品（当前 {total} 件），请减少数量或分开下单",
+            code="order_too_large", details={"units": total, "limit": MAX_ORDER_UNITS},
+        )
+
+
 async def _requested_lines(session: AsyncSession, shopper_id: int, request: CheckoutRequest) -> list[tuple[int, int]]:
     if request.from_cart:
-        lines = await cart_service.selected_lines(session, shopper_id)
+        lines = _merge(await cart_service.selected_lines(session, shopper_id))
         if not lines:
             raise InvalidInput("请先在购物车中勾选要结算的商品", code="nothing_selected")
-        return lines
-    assert request.items is not None
-    return _merge([(item.sku_id, item.quantity) for item in request.items])
+    else:
+        assert request.items is not None
+        lines = _merge([(item.sku_id, item.quantity) for item in request.items])
+    check_order_size(lines)
+    return lines
 
 
 async def _address(session: AsyncSession, shopper_id: int, address_id: int | None) -> Address | None:
@@ -112,7 +142,9 @@ async def build_quote(session: AsyncSession, shopper_id: int, request: CheckoutR
     """Price ``request`` for ``shopper_id`` now and list its problems. Read-only; does not commit.
 
     404 ``sku_not_found`` for an unknown SKU and 404 ``address_not_found`` for an address that is not the
-    shopper's; everything else that stops an order is a problem in the list, so the page can show it.
+    shopper's; 422 ``quantity_too_large`` / ``order_too_large`` past the size limits (``check_order_size``);
+    everything else that stops an order is a problem in the list, so the page can show it (including a
+    merged quantity over the SKU's ``max_per_order``).
     """
     requested = await _requested_lines(session, shopper_id, request)
     views = await load_sku_views(session, [sku_id for sku_id, _ in requested])
@@ -197,6 +229,8 @@ async def preview(session: AsyncSession, shopper_id: int, request: CheckoutReque
 def request_fingerprint(request: OrderCreate) -> str:
     """SHA-256 of the request without its idempotency key: equal bodies, equal fingerprints."""
     body = request.model_dump(exclude={"idempotency_key"}, mode="json")
+    if body.get("expected_payable_amount") is None:  # fingerprints of orders made before the field existed
+        body.pop("expected_payable_amount", None)
     if body.get("items"):
         body["items"] = sorted(body["items"], key=lambda item: (item["sku_id"], item["quantity"]))
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -209,6 +243,18 @@ def _refusal(problems: list[ProblemPublic]) -> Conflict:
         first = next(p for p in problems if p.code in STOCK_PROBLEMS)
         return Conflict(first.message, code="out_of_stock", details={**details, "sku_id": first.sku_id})
     return Conflict(problems[0].message, code=problems[0].code, details=details)
+
+
+def _price_change(request: OrderCreate, quote: Quote) -> Conflict | None:
+    """409 ``price_changed`` when the shopper saw another payable amount than the server computes now."""
+    expected, actual = request.expected_payable_amount, quote.breakdown.payable_amount
+    if expected is None or expected == actual:
+        return None
+    return Conflict(
+        f"商品价格或运费有变动，应付金额由 ¥{fen_to_yuan(expected)} 变为 ¥{fen_to_yuan(actual)}，请确认后重新提交",
+        code="price_changed",
+        details={"expected": expected, "actual": actual},
+    )
 
 
 async def _existing(session: AsyncSession, shopper_id: int, key: str) -> tuple[int, str] | None:
@@ -275,6 +321,7 @@ async def place_order(session: AsyncSession, shopper_id: int, request: OrderCrea
     """Create the order in one transaction; returns ``(order, created)`` (``created`` False on a replay).
 
     409 with ``details.problems`` if anything stops it (code ``out_of_stock`` when stock is why);
+    409 ``price_changed`` when ``expected_payable_amount`` is given and differs from the computed payable;
     409 ``idempotency_key_reused`` for the same key with a different body. Commits once.
     """
     fingerprint = request_fingerprint(request)
@@ -287,6 +334,10 @@ async def place_order(session: AsyncSession, shopper_id: int, request: OrderCrea
         if quote.problems:
             await session.rollback()
             raise _refusal(quote.problems)
+        changed = _price_change(request, quote)
+        if changed is not None:
+            await session.rollback()
+            raise changed
         try:
             order = await _insert_order(session, shopper_id, request, quote, fingerprint)
             break

@@ -98,13 +98,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``url``. Statement parameters are hidden from error messages: they hold password hashes
+    and personal data, and errors end up in logs."""
     if url.startswith("sqlite"):
-        options: dict[str, Any] = {"pool_size": 8, "max_overflow": 8, "pool_timeout": 120}
+        options: dict[str, Any] = {"pool_size": 8, "max_overflow": 8, "pool_timeout": 120, "hide_parameters": True}
         options.update(kwargs)
         engine = create_async_engine(url, **options)
         _configure_sqlite(engine)
         return engine
-    options = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60, "pool_pre_ping": True}
+    options = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60, "pool_pre_ping": True, "hide_parameters": True}
     options.update(kwargs)
     return create_async_engine(url, **options)
 

@@ -1,4 +1,9 @@
-"""HTTP edge: every error leaves as ``{"code", "message"}`` with a 4xx status; bugs as a logged 500."""
+"""HTTP edge: every error leaves as ``{"code", "message"}`` with a 4xx status; bugs as a logged 500.
+
+A value the database refuses to store (``sqlalchemy.exc.DataError``: NUL or a character the encoding
+cannot hold, a number out of range) is the client's bad input that a schema failed to stop: it leaves as
+a 422 ``invalid_input`` and is logged so the missing bound gets fixed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -60,6 +66,7 @@ _VALIDATION_MESSAGES = {
     "bool_parsing": "必须是 true 或 false",
     "bool_type": "必须是 true 或 false",
     "string_type": "必须是字符串",
+    "string_unicode": "包含无效的字符",
     "list_type": "必须是数组",
     "dict_type": "必须是对象",
     "model_type": "必须是对象",
@@ -88,13 +95,30 @@ def _chinese(err: dict[str, Any]) -> str:
 def _describe_validation(errors: list[dict[str, Any]]) -> tuple[str, str, list[dict[str, Any]]]:
     details = []
     for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # only the leading location: a query parameter may itself be called ``path``
         details.append({"field": ".".join(loc), "type": err.get("type"), "message": _chinese(err)})
     if any(err.get("type") == "json_invalid" for err in errors):
         return "malformed_json", "请求体不是合法的 JSON", details
     first = details[0] if details else {"field": "", "message": ""}
     where = f"（{first['field']}）" if first["field"] else ""
     return "invalid_input", f"参数不合法{where}：{first['message']}", details
+
+
+# character_not_in_repertoire ("invalid byte sequence for encoding"), untranslatable_character
+_CHARACTER_SQLSTATES = frozenset({"22021", "22P05"})
+UNSTORABLE_CHARACTERS = "输入包含无法保存的字符"
+OUT_OF_RANGE = "输入的数据超出可保存的范围"
+
+
+def _describe_data_error(exc: DataError) -> tuple[str, str, str]:
+    """(message for people, sqlstate, short reason for the log); never the statement's parameters."""
+    orig = exc.orig
+    sqlstate = str(getattr(orig, "sqlstate", None) or "")
+    reason = (str(orig).splitlines() or [""])[0][:200]
+    about_characters = sqlstate in _CHARACTER_SQLSTATES or "NUL" in reason or "byte sequence" in reason
+    return (UNSTORABLE_CHARACTERS if about_characters else OUT_OF_RANGE), sqlstate, reason
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -107,6 +131,19 @@ def install_error_handlers(app: FastAPI) -> None:
         code, message, details = _describe_validation(list(exc.errors()))
         status = 400 if code == "malformed_json" else 422
         return error_response(status, code, message, details)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> Response:
+        message, sqlstate, reason = _describe_data_error(exc)
+        log.error(
+            "database_rejected_input",
+            path=request.url.path,
+            method=request.method,
+            error=type(exc.orig).__name__,
+            sqlstate=sqlstate,
+            reason=reason,
+        )
+        return error_response(422, "invalid_input", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:

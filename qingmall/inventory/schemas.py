@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qingmall.core.text import multi_line
+
+Note = multi_line(200)
+
 
 class StockAdjustmentCreate(BaseModel):
     """A staff adjustment: positive delta puts goods in, negative takes them out."""
@@ -15,7 +19,7 @@ class StockAdjustmentCreate(BaseModel):
 
     delta: int = Field(ge=-1_000_000, le=1_000_000)
     reason: Literal["adjust_in", "adjust_out", "stocktake", "damaged", "return_in"]
-    note: str = Field(default="", max_length=200)
+    note: Note = ""
 
 
 class StockAdjustmentResult(BaseModel):

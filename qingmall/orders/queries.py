@@ -14,8 +14,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.core import clock
-from qingmall.core.errors import InvalidInput, NotFound
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.errors import NotFound
+from qingmall.core.pagination import Page, bounded_day, cursor_id, cursor_time, decode_cursor, encode_cursor
 from qingmall.orders import snapshots, states
 from qingmall.orders.models import Order, OrderEvent, OrderLine
 from qingmall.orders.schemas import (
@@ -147,10 +147,7 @@ async def _page(
 ) -> tuple[list[Order], str | None, dict[int, list[tuple[str, str, int]]]]:
     after = decode_cursor(cursor, 2)
     if after is not None:
-        try:
-            moment, last_id = datetime.fromisoformat(str(after[0])), int(after[1])
-        except (TypeError, ValueError):
-            raise InvalidInput("分页游标无效", code="invalid_cursor") from None
+        moment, last_id = cursor_time(after[0]), cursor_id(after[1])
         query = query.where(
             or_(Order.created_at < moment, and_(Order.created_at == moment, Order.id < last_id))
         )
@@ -221,7 +218,11 @@ def _shanghai_day_start(day: Any) -> datetime:
 
 
 async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -> Page[OrderAdminSummaryPublic]:
-    """Every order, newest first, filtered by status, number, shopper, Shanghai date range, product title."""
+    """Every order, newest first, filtered by status, number, shopper, Shanghai date range, product title.
+
+    Dates outside 2000..2199 are ``invalid_date`` (a day past 9999-12-31 or a Shanghai midnight of year 1 in
+    UTC does not exist), and the cursor's time and id are checked before they reach SQL.
+    """
     query = select(Order)
     if filters.status != "all":
         query = query.where(Order.status == filters.status)
@@ -230,9 +231,11 @@ async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -
     if filters.shopper_id:
         query = query.where(Order.shopper_id == filters.shopper_id)
     if filters.created_from:
-        query = query.where(Order.created_at >= _shanghai_day_start(filters.created_from))
+        first_day = bounded_day(filters.created_from, "开始日期")
+        query = query.where(Order.created_at >= _shanghai_day_start(first_day))
     if filters.created_to:
-        query = query.where(Order.created_at < _shanghai_day_start(filters.created_to + timedelta(days=1)))
+        last_day = bounded_day(filters.created_to, "结束日期")
+        query = query.where(Order.created_at < _shanghai_day_start(last_day + timedelta(days=1)))
     if filters.keyword:
         pattern = f"%{_escape_like(filters.keyword)}%"
         query = query.where(

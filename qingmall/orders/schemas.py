@@ -1,4 +1,8 @@
-"""Order schemas: list cards, details with timeline and logistics, and the inputs of order actions."""
+"""Order schemas: list cards, details with timeline and logistics, and the inputs of order actions.
+
+Every text input is stripped and refuses control characters (``core.text``): PostgreSQL rejects NUL, and
+a reason or waybill is shown to people and printed on labels.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qingmall.checkout.schemas import AddressSnapshotPublic, DiscountPublic
+from qingmall.core.text import single_line
 
 ShopperStatusFilter = Literal["all", "pending_payment", "paid", "shipped", "completed", "cancelled"]
 AdminStatusFilter = Literal[
     "all", "pending_payment", "paid", "shipped", "completed", "cancelled", "refunding", "refunded"
 ]
 OrderNo = Annotated[str, StringConstraints(pattern=r"^\d{8,32}$")]
+CancelReason = single_line(100)
+StaffCancelReason = single_line(100, min_length=1)
+CarrierCode = Annotated[single_line(32, min_length=1), StringConstraints(pattern=r"^[A-Za-z0-9_]{1,32}$")]
+CarrierName = single_line(64, min_length=1)
+TrackingNo = Annotated[single_line(40, min_length=4), StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
 
 
 class Strict(BaseModel):
@@ -21,17 +31,20 @@ class Strict(BaseModel):
 
 
 class OrderCancel(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    reason: CancelReason = ""
 
 
 class StaffOrderCancel(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    reason: StaffCancelReason
 
 
 class OrderShip(Strict):
-    carrier_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_]{1,32}$")]
-    carrier_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{4,64}$")]
+    """The waybill: a carrier code (``SF``, ``YTO``), the carrier's name, and a tracking number of 4-40
+    letters, digits and dashes."""
+
+    carrier_code: CarrierCode
+    carrier_name: CarrierName
+    tracking_no: TrackingNo
 
 
 class AdminOrderFilters(Strict):
@@ -45,8 +58,8 @@ class AdminOrderFilters(Strict):
     shopper_id: Annotated[int, Field(ge=1, le=2**62)] | None = None
     created_from: date | None = None
     created_to: date | None = None
-    keyword: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
-    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+    keyword: single_line(50, min_length=1) | None = None
+    cursor: single_line(200) | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
     @model_validator(mode="after")

@@ -4,17 +4,22 @@ Every change goes through ``_transition``: it reads the current status, asks ``s
 action leads, and applies it as ONE conditional UPDATE (``WHERE id = :id AND status = :from``) whose row
 count decides who won a race. The loser re-reads and either sees the result of the same action (a no-op,
 ``already=True``) or gets a 409 naming the new state. Side effects that must happen exactly once (stock
-released on cancel, sales recorded on payment) run only in the transaction that won the UPDATE.
+released on cancel, sales recorded on payment and taken back when a paid order is cancelled) run only in
+the transaction that won the UPDATE.
 
 Public functions commit once at their end; ``_transition`` and ``_cancel`` do not. The sweeps are a
-batch of independent units of work: each order is cancelled or completed in its own transaction so one
-failure never holds back the rest. Timer jobs are scheduled only after the commit, and failing to
-schedule one never fails the request (the sweep finds the order anyway).
+batch of independent units of work: each order is cancelled or completed in its own transaction, and an
+order that fails for any reason is logged, rolled back and passed over, so it never holds back the rest.
+A sweep walks the due orders by id (keyset pages of ``SWEEP_BATCH`` after the last id seen) and examines
+at most ``SWEEP_MAX_ORDERS`` per call, so it always ends; what is left waits for the next run. Timer jobs
+are scheduled only after the commit, and failing to schedule one never fails the request (the sweep
+finds the order anyway).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +40,8 @@ from qingmall.settings import get_settings
 log = structlog.get_logger("qingmall.orders")
 
 _ATTEMPTS = 5
-SWEEP_BATCH = 200
+SWEEP_BATCH = 200  # due orders read per query
+SWEEP_MAX_ORDERS = 2000  # due orders examined per sweep call; the rest wait for the next run
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,8 @@ async def _cancel(session: AsyncSession, order_id: int, actor: Actor, reason: st
     """Cancel and give the stock back, once: only the transaction that wins the UPDATE releases. No commit.
 
     A paid order (merchant cancel before shipping) is marked ``refund_required``; its goods never left,
-    so its stock is released too.
+    so its stock is released too, and the units ``mark_paid`` counted as sold are taken back
+    (``inventory.revoke_sales``), so sales counts only ever include orders that stay paid.
     """
     now = clock.now()
 
@@ -127,9 +134,10 @@ async def _cancel(session: AsyncSession, order_id: int, actor: Actor, reason: st
 
     result = await _transition(session, order_id, states.CANCEL, actor, note=reason, values=values)
     if not result.already:
-        await inventory.release_stock(
-            session, await _line_quantities(session, order_id), ref_type="order", ref_id=result.order_no
-        )
+        lines = await _line_quantities(session, order_id)
+        await inventory.release_stock(session, lines, ref_type="order", ref_id=result.order_no)
+        if result.from_status in states.PAID_STATUSES:
+            await inventory.revoke_sales(session, lines)
     return result
 
 
@@ -140,42 +148,80 @@ async def cancel_order(session: AsyncSession, order_id: int, *, actor: Actor, re
     return result
 
 
+def _was_paid(status: str, payment_ref: str, paid_at: datetime | None) -> bool:
+    """Whether an order has ever been paid: a paid-and-later status, or a payment on record (a paid order
+    the merchant cancelled keeps its ``paid_at`` and ``payment_ref``)."""
+    return status in states.PAID_STATUSES or bool(payment_ref) or paid_at is not None
+
+
+def _already_paid(order_no: str, status: str, payment_ref: str) -> Conflict:
+    return Conflict(
+        f"订单 {order_no} 已由另一笔支付完成，本次支付需退回",
+        code="order_already_paid",
+        details={"payment_ref": payment_ref, "status": status},
+    )
+
+
 async def mark_paid(session: AsyncSession, order_id: int, *, paid_amount: int, payment_ref: str) -> TransitionResult:
     """Record a successful payment (for the payments area); commits.
 
-    ``paid_amount`` must equal ``payable_amount`` (409 ``amount_mismatch``). The same ``payment_ref`` again
-    is a no-op (``already=True``); another reference for an order already paid is 409 ``order_already_paid``
-    (the payments area refunds the duplicate). Paying a cancelled order is 409 ``invalid_order_state``.
-    Sales counts are recorded once, by the transaction that wins.
+    Answers, in this order:
+
+    - the same ``payment_ref`` as the one that paid the order: a no-op (``already=True``), whatever the
+      order's status now (a repeated callback);
+    - any other reference for an order that was already paid (status paid, shipped, completed, refunding or
+      refunded, or cancelled after payment, i.e. ``paid_at`` / ``payment_ref`` set): 409
+      ``order_already_paid`` with ``details {"payment_ref", "status"}``, so the payments area refunds the
+      duplicate payment;
+    - ``paid_amount`` other than ``payable_amount``: 409 ``amount_mismatch``;
+    - an order cancelled before it was paid: 409 ``invalid_order_state`` (the payment must be refunded too,
+      but it is not a duplicate).
+
+    Sales counts are recorded once, by the transaction that wins the UPDATE.
     """
     row = (
         await session.execute(
-            select(Order.status, Order.payable_amount, Order.payment_ref).where(Order.id == order_id)
+            select(Order.order_no, Order.status, Order.payable_amount, Order.payment_ref, Order.paid_at)
+            .where(Order.id == order_id)
         )
     ).one_or_none()
     if row is None:
         raise NotFound("订单不存在")
     if row.payment_ref and row.payment_ref == payment_ref:
-        order_no = await session.scalar(select(Order.order_no).where(Order.id == order_id))
-        return TransitionResult(order_id, order_no or "", row.status, row.status, already=True)
+        return TransitionResult(order_id, row.order_no, row.status, row.status, already=True)
+    if _was_paid(row.status, row.payment_ref, row.paid_at):
+        raise _already_paid(row.order_no, row.status, row.payment_ref)
     if paid_amount != row.payable_amount:
         raise Conflict(
             "支付金额与订单应付金额不一致",
             code="amount_mismatch",
             details={"payable_amount": row.payable_amount, "paid_amount": paid_amount},
         )
-    result = await _transition(
-        session, order_id, states.PAY, SYSTEM, note=f"支付单号 {payment_ref}",
-        values={"paid_amount": paid_amount, "payment_ref": payment_ref, "paid_at": clock.now()},
-    )
+    try:
+        result = await _transition(
+            session, order_id, states.PAY, SYSTEM, note=f"支付单号 {payment_ref}",
+            values={"paid_amount": paid_amount, "payment_ref": payment_ref, "paid_at": clock.now()},
+        )
+    except states.InvalidOrderState:
+        # Lost a race: another payment won and the order moved on (or it was cancelled) meanwhile.
+        await _raise_if_paid_by_another(session, order_id, payment_ref)
+        raise
     if result.already:
-        current = await session.scalar(select(Order.payment_ref).where(Order.id == order_id))
-        if current != payment_ref:
-            raise Conflict("订单已由另一笔支付完成", code="order_already_paid", details={"payment_ref": current})
+        await _raise_if_paid_by_another(session, order_id, payment_ref)
         return result
     await inventory.record_sales(session, await _line_quantities(session, order_id))
     await session.commit()
     return result
+
+
+async def _raise_if_paid_by_another(session: AsyncSession, order_id: int, payment_ref: str) -> None:
+    now = (
+        await session.execute(
+            select(Order.order_no, Order.status, Order.payment_ref, Order.paid_at).where(Order.id == order_id)
+        )
+    ).one()
+    if now.payment_ref != payment_ref and _was_paid(now.status, now.payment_ref, now.paid_at):
+        raise _already_paid(now.order_no, now.status, now.payment_ref)
 
 
 async def ship_order(
@@ -217,7 +263,9 @@ async def complete_order(session: AsyncSession, order_id: int, *, actor: Actor, 
 # ---- timers and sweeps --------------------------------------------------------------------------------
 
 async def cancel_unpaid_order(session: AsyncSession, order_id: int, *, now: datetime | None = None) -> bool:
-    """The timer job: cancel the order if it is still unpaid past its deadline; True if this call did it."""
+    """The timer job: cancel the order if it is still unpaid past its deadline; True if this call did it.
+
+    A lost race (409) is False; any other error propagates (the sweep logs it and moves on)."""
     now = now or clock.now()
     row = (
         await session.execute(select(Order.status, Order.pay_deadline).where(Order.id == order_id))
@@ -235,7 +283,9 @@ async def cancel_unpaid_order(session: AsyncSession, order_id: int, *, now: date
 
 
 async def complete_shipped_order(session: AsyncSession, order_id: int, *, now: datetime | None = None) -> bool:
-    """The timer job: complete the order if it is still shipped past ``auto_complete_at``; True if done here."""
+    """The timer job: complete the order if it is still shipped past ``auto_complete_at``; True if done here.
+
+    A lost race (409) is False; any other error propagates (the sweep logs it and moves on)."""
     now = now or clock.now()
     row = (
         await session.execute(select(Order.status, Order.auto_complete_at).where(Order.id == order_id))
@@ -255,11 +305,15 @@ async def complete_shipped_order(session: AsyncSession, order_id: int, *, now: d
     return not result.already
 
 
-async def _due(session: AsyncSession, status: str, column: Any, now: datetime) -> list[int]:
+async def _due(session: AsyncSession, status: str, column: Any, now: datetime, after_id: int, limit: int) -> list[int]:
+    """Ids of orders in ``status`` whose ``column`` is due, after ``after_id`` in id order (a keyset page)."""
     ids = list(
         (
             await session.scalars(
-                select(Order.id).where(Order.status == status, column <= now).order_by(column).limit(SWEEP_BATCH)
+                select(Order.id)
+                .where(Order.status == status, column <= now, Order.id > after_id)
+                .order_by(Order.id)
+                .limit(limit)
             )
         ).all()
     )
@@ -267,32 +321,62 @@ async def _due(session: AsyncSession, status: str, column: Any, now: datetime) -
     return ids
 
 
-async def cancel_expired_orders(session: AsyncSession, now: datetime | None = None) -> int:
-    """Cancel every unpaid order past its pay deadline (one transaction each); returns how many this call
-    cancelled. Safe to run alongside shopper cancels, timer jobs and another sweep."""
-    now = now or clock.now()
-    cancelled = 0
-    while True:
-        ids = await _due(session, states.PENDING_PAYMENT, Order.pay_deadline, now)
+async def _sweep(
+    session: AsyncSession,
+    name: str,
+    status: str,
+    column: Any,
+    now: datetime,
+    handle: Callable[[AsyncSession, int], Awaitable[bool]],
+) -> int:
+    """Run ``handle`` on each due order, one transaction each, walking ids upwards; returns how many it did.
+
+    Every order is examined at most once per call and at most ``SWEEP_MAX_ORDERS`` are examined, so the
+    loop always ends, however many orders fail. A failing order is rolled back, logged and skipped.
+    """
+    done = examined = 0
+    after_id = 0
+    while examined < SWEEP_MAX_ORDERS:
+        limit = min(SWEEP_BATCH, SWEEP_MAX_ORDERS - examined)
+        ids = await _due(session, status, column, now, after_id, limit)
         for order_id in ids:
-            cancelled += await cancel_unpaid_order(session, order_id, now=now)
-        if len(ids) < SWEEP_BATCH:
+            try:
+                done += await handle(session, order_id)
+            except Exception:
+                log.exception("order_sweep_failed", sweep=name, order_id=order_id)
+                with contextlib.suppress(Exception):
+                    await session.rollback()
+        examined += len(ids)
+        if len(ids) < limit:
             break
+        after_id = ids[-1]
+    return done
+
+
+async def cancel_expired_orders(session: AsyncSession, now: datetime | None = None) -> int:
+    """Cancel unpaid orders past their pay deadline (one transaction each, at most ``SWEEP_MAX_ORDERS``
+    examined per call); returns how many this call cancelled. An order that fails is logged and skipped.
+    Safe to run alongside shopper cancels, timer jobs and another sweep."""
+    now = now or clock.now()
+
+    async def handle(own: AsyncSession, order_id: int) -> bool:
+        return await cancel_unpaid_order(own, order_id, now=now)
+
+    cancelled = await _sweep(session, "cancel_expired", states.PENDING_PAYMENT, Order.pay_deadline, now, handle)
     if cancelled:
         log.info("orders_auto_cancelled", count=cancelled)
     return cancelled
 
 
 async def complete_due_orders(session: AsyncSession, now: datetime | None = None) -> int:
-    """Complete every shipped order past ``auto_complete_at`` (one transaction each); returns how many."""
+    """Complete shipped orders past ``auto_complete_at`` (one transaction each, at most ``SWEEP_MAX_ORDERS``
+    examined per call); returns how many. An order that fails is logged and skipped."""
     now = now or clock.now()
-    completed = 0
-    while True:
-        ids = await _due(session, states.SHIPPED, Order.auto_complete_at, now)
-        for order_id in ids:
-            completed += await complete_shipped_order(session, order_id, now=now)
-        if len(ids) < SWEEP_BATCH:
-            break
+
+    async def handle(own: AsyncSession, order_id: int) -> bool:
+        return await complete_shipped_order(own, order_id, now=now)
+
+    completed = await _sweep(session, "complete_due", states.SHIPPED, Order.auto_complete_at, now, handle)
     if completed:
         log.info("orders_auto_completed", count=completed)
     return completed

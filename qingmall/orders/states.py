@@ -31,6 +31,8 @@ REFUNDING = "refunding"
 REFUNDED = "refunded"
 
 STATUSES = (PENDING_PAYMENT, PAID, SHIPPED, COMPLETED, CANCELLED, REFUNDING, REFUNDED)
+# Statuses only a paid order can be in (a cancelled order may or may not have been paid: see ``paid_at``).
+PAID_STATUSES = (PAID, SHIPPED, COMPLETED, REFUNDING, REFUNDED)
 
 STATUS_LABELS = {
     PENDING_PAYMENT: "待付款",

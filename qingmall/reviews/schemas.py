@@ -1,6 +1,7 @@
 """Request and response shapes of the reviews area.
 
 Bounds: rating 1..5, content up to 500 characters, up to 9 photos of at most 512 characters each.
+Text is trimmed and refuses control characters other than newline and tab (PostgreSQL cannot store NUL).
 Whether a photo URL points at our own media is checked in ``reviews.service`` (it depends on settings).
 """
 
@@ -9,9 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-PhotoUrl = Annotated[str, Field(min_length=1, max_length=512)]
+from qingmall.core.text import SINGLE_LINE_PATTERN, multi_line
+
+PhotoUrl = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=SINGLE_LINE_PATTERN)]
+ReviewText = multi_line(500)
+HideReason = multi_line(200)
 Photos = Annotated[list[PhotoUrl], Field(max_length=9)]
 ReviewFilter = Literal["all", "good", "with_photos"]
 
@@ -21,7 +26,7 @@ class ReviewCreate(BaseModel):
 
     order_line_id: int = Field(ge=1, le=2**63 - 1)
     rating: int = Field(ge=1, le=5)
-    content: str = Field(default="", max_length=500)
+    content: ReviewText = ""
     photos: Photos = Field(default_factory=list)
     is_anonymous: bool = False
 
@@ -29,20 +34,20 @@ class ReviewCreate(BaseModel):
 class FollowUpCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    content: str = Field(default="", max_length=500)
+    content: ReviewText = ""
     photos: Photos = Field(default_factory=list)
 
 
 class ReplyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    content: str = Field(min_length=1, max_length=500)
+    content: ReviewText  # emptiness (after trimming) is refused by the service: ``empty_reply``
 
 
 class ReviewHide(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: HideReason  # emptiness (after trimming) is refused by the service: ``empty_reason``
 
 
 class FollowUpPublic(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from qingmall.core import regions
 from qingmall.core.errors import NotFound
+from qingmall.core.text import single_line
 
 MAX_FEE = 10_000_000  # 100,000 yuan: far above any parcel, low enough to catch a typo in fen
 MAX_UNITS = 1_000_000  # items, or grams (1 t)
@@ -38,6 +39,7 @@ RegionCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValid
 RegionList = Annotated[list[RegionCode], Field(max_length=MAX_REGIONS), AfterValidator(_unique_codes)]
 Fee = Annotated[int, Field(ge=0, le=MAX_FEE)]
 Units = Annotated[int, Field(ge=1, le=MAX_UNITS)]
+TemplateName = single_line(64, min_length=1)
 
 
 class Strict(BaseModel):
@@ -72,7 +74,7 @@ class FreeRuleSchema(Strict):
 
 
 class ShippingTemplateCreate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name: TemplateName
     charge_by: Literal["piece", "weight"] = "piece"
     default_rule: FeeRuleSchema
     region_rules: Annotated[list[RegionRuleSchema], Field(max_length=50)] = []

@@ -7,7 +7,6 @@ read from ``qingmall.catalog.models`` (read only).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
@@ -17,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.catalog.models import Spu
 from qingmall.core import clock
-from qingmall.core.errors import InvalidInput, NotFound
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.errors import NotFound
+from qingmall.core.pagination import Page, cursor_id, cursor_time, decode_cursor, encode_cursor
 from qingmall.shoppers.models import Favourite, ViewedProduct
 from qingmall.shoppers.schemas import FavouritePublic, FavouriteState, ViewedProductPublic
 
 HISTORY_LIMIT = 200
-_MAX_ID = 2**63 - 1
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
@@ -40,12 +38,6 @@ def _card(spu: Spu) -> dict[str, Any]:
         "price_max": spu.price_max,
         "is_on_shelf": spu.is_on_shelf,
     }
-
-
-def _cursor_id(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_ID:
-        raise InvalidInput("分页游标无效", code="invalid_cursor")
-    return value
 
 
 async def add_favourite(session: AsyncSession, shopper_id: int, spu_id: int) -> FavouriteState:
@@ -95,7 +87,7 @@ async def list_favourites(
     )
     after = decode_cursor(cursor, 1)
     if after is not None:
-        query = query.where(Favourite.id < _cursor_id(after[0]))
+        query = query.where(Favourite.id < cursor_id(after[0]))
     rows = (await session.execute(query)).all()
     items = [FavouritePublic(**_card(spu), favourited_at=fav.created_at) for fav, spu in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
@@ -139,13 +131,7 @@ async def list_history(
     )
     after = decode_cursor(cursor, 2)
     if after is not None:
-        try:
-            viewed_at = datetime.fromisoformat(after[0])
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("分页游标无效", code="invalid_cursor") from exc
-        if viewed_at.tzinfo is None:
-            raise InvalidInput("分页游标无效", code="invalid_cursor")
-        last_id = _cursor_id(after[1])
+        viewed_at, last_id = cursor_time(after[0]), cursor_id(after[1])
         query = query.where(
             or_(
                 ViewedProduct.viewed_at < viewed_at,

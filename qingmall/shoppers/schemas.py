@@ -1,27 +1,20 @@
 """Shapes at the edge of the shoppers area: login, profile, addresses, regions, favourites, history, admin.
 
-Every input is bounded. Free text refuses control characters (PostgreSQL rejects NUL in text, and
-nothing a person types needs them); phones must be mainland mobiles; region codes are six digits and
-region names sent by a client are ignored (they are filled from the codes).
+Every input is bounded. Free text refuses control characters (``core.text``: PostgreSQL rejects NUL in
+text, and nothing a person types needs them); tokens and one-time codes are printable ASCII; phones must
+be mainland mobiles; region codes are six digits and region names sent by a client are ignored (they are
+filled from the codes).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qingmall.core.crypto import is_mainland_mobile, normalize_phone
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("不能包含控制字符")
-    return value
+from qingmall.core.text import SINGLE_LINE_PATTERN, single_line
 
 
 def _mainland_mobile(value: str) -> str:
@@ -37,22 +30,15 @@ def _image_url(value: str) -> str:
     return value
 
 
-def text(min_length: int, max_length: int) -> type[str]:
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_characters),
-    ]
-
-
 MobilePhone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mainland_mobile)]
 OneTimeCode = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]
 SmsCodeText = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-ImageUrl = Annotated[
-    str, StringConstraints(max_length=512), AfterValidator(_no_control_characters), AfterValidator(_image_url)
-]
-Nickname = text(1, 32)
+ImageUrl = Annotated[str, StringConstraints(max_length=512, pattern=SINGLE_LINE_PATTERN), AfterValidator(_image_url)]
+Nickname = single_line(32, min_length=1)
+RecipientName = single_line(32, min_length=1)
+AddressText = single_line(200, min_length=2)
+AddressTag = single_line(16)
 
 
 # --- auth and profile ---------------------------------------------------------------------------
@@ -79,7 +65,7 @@ class SmsLoginRequest(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[\x21-\x7e]*$")]
 
 
 class PhoneBindRequest(BaseModel):
@@ -124,28 +110,28 @@ class TokenPairPublic(BaseModel):
 
 
 class AddressCreate(BaseModel):
-    recipient_name: text(1, 32)  # type: ignore[valid-type]
+    recipient_name: RecipientName
     phone: MobilePhone
     province_code: RegionCode
     city_code: RegionCode
     district_code: RegionCode
-    detail: text(2, 200)  # type: ignore[valid-type]
+    detail: AddressText
     postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{6})?$")] = ""
-    tag: text(0, 16) = ""  # type: ignore[valid-type]
+    tag: AddressTag = ""
     is_default: bool = False
 
 
 class AddressUpdate(BaseModel):
     """Partial update; the three region codes travel together (all or none)."""
 
-    recipient_name: text(1, 32) | None = None  # type: ignore[valid-type]
+    recipient_name: RecipientName | None = None
     phone: MobilePhone | None = None
     province_code: RegionCode | None = None
     city_code: RegionCode | None = None
     district_code: RegionCode | None = None
-    detail: text(2, 200) | None = None  # type: ignore[valid-type]
+    detail: AddressText | None = None
     postal_code: Annotated[str, StringConstraints(pattern=r"^(\d{6})?$")] | None = None
-    tag: text(0, 16) | None = None  # type: ignore[valid-type]
+    tag: AddressTag | None = None
     is_default: bool | None = None
 
     @model_validator(mode="after")

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.core.crypto import decrypt, is_mainland_mobile, normalize_phone, phone_hash
-from qingmall.core.errors import InvalidInput, NotFound
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.errors import NotFound
+from qingmall.core.pagination import Page, cursor_id, decode_cursor, encode_cursor
 from qingmall.shoppers.address_service import (
     address_snapshot,
     get_address,
@@ -47,8 +47,6 @@ __all__ = [
     "to_public",
     "update_profile",
 ]
-
-_MAX_ID = 2**63 - 1
 
 
 def to_public(shopper: Shopper) -> ShopperPublic:
@@ -116,10 +114,7 @@ async def admin_list_shoppers(
             statement = statement.where(Shopper.nickname.ilike(f"%{_escape_like(query)}%", escape="\\"))
     after = decode_cursor(cursor, 1)
     if after is not None:
-        last_id = after[0]
-        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 1 <= last_id <= _MAX_ID:
-            raise InvalidInput("分页游标无效", code="invalid_cursor")
-        statement = statement.where(Shopper.id < last_id)
+        statement = statement.where(Shopper.id < cursor_id(after[0]))
     shoppers = list((await session.execute(statement)).scalars())
     next_cursor = encode_cursor([shoppers[limit - 1].id]) if len(shoppers) > limit else None
     return Page[ShopperAdminPublic](items=[_to_admin(s) for s in shoppers[:limit]], next_cursor=next_cursor)

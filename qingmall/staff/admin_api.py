@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from qingmall.core.db import SessionDep
-from qingmall.core.text import SINGLE_LINE_PATTERN
 from qingmall.core.pagination import Page
+from qingmall.core.text import SINGLE_LINE_PATTERN
 from qingmall.staff import audit, service
 from qingmall.staff.deps import CurrentStaff, require_permission
 from qingmall.staff.schemas import (
@@ -103,7 +103,7 @@ async def list_audit_logs(
     since: Annotated[datetime | None, Query(description="起始时间（含）；不带时区按北京时间")] = None,
     until: Annotated[datetime | None, Query(description="截止时间（不含）；不带时区按北京时间")] = None,
     status_code: Annotated[int | None, Query(ge=100, le=599)] = None,
-    cursor: Annotated[str | None, Query(max_length=200, pattern=SINGLE_LINE_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[AuditLogPublic]:
     return await audit.list_audit_logs(

@@ -30,8 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qingmall.core import clock
 from qingmall.core.db import get_database
-from qingmall.core.errors import InvalidInput
-from qingmall.core.pagination import Page, decode_cursor, encode_cursor
+from qingmall.core.pagination import Page, bounded_time, cursor_id, decode_cursor, encode_cursor
 from qingmall.staff.models import AuditLog, Staff
 from qingmall.staff.schemas import AuditLogPublic
 
@@ -53,6 +52,12 @@ _SECRET_CODE_KEYS = frozenset(
     {"code", "sms_code", "verify_code", "verification_code", "auth_code", "js_code", "otp", "captcha"}
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    """What the request said, minus control characters (PostgreSQL cannot store or compare a NUL)."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass
@@ -217,14 +222,14 @@ class AuditMiddleware:
     async def _record(
         self, scope: Scope, actor: AuditActor, request_id: str, body: bytes, total: int, status: int
     ) -> None:
-        method = scope.get("method", "")
-        path = scope.get("path", "")
+        method = _clean(scope.get("method", ""))
+        path = _clean(scope.get("path", ""))
         try:
             template = route_template(scope)
             summary = summarise_body(body, content_type=_header(scope, b"content-type").lower(), total_bytes=total)
             login_username = None
             if path == LOGIN_PATH and summary and isinstance(summary.get("username"), str):
-                login_username = summary["username"].strip().lower()[:64]
+                login_username = _clean(summary["username"]).strip().lower()[:64]
             client = scope.get("client")
             entry = {
                 "staff_id": actor.staff_id,
@@ -237,7 +242,7 @@ class AuditMiddleware:
                 "target_id": target_of(scope),
                 "status_code": status,
                 "ip": (client[0] if client else "")[:64],
-                "user_agent": _header(scope, b"user-agent")[:255],
+                "user_agent": _clean(_header(scope, b"user-agent"))[:255],
                 "request_id": request_id,
                 "body_summary": summary,
                 "created_at": clock.now(),
@@ -276,7 +281,8 @@ async def list_audit_logs(
     cursor: str | None = None,
     limit: int = 20,
 ) -> Page[AuditLogPublic]:
-    """Newest first, keyset-paged by id. Naive datetimes are read as Beijing time (what the console shows)."""
+    """Newest first, keyset-paged by id. Naive datetimes are read as Beijing time (what the console shows);
+    times outside 2000..2199 are ``invalid_date`` and a forged cursor is ``invalid_cursor``, never a 500."""
     query = select(AuditLog)
     if staff_id is not None:
         query = query.where(AuditLog.staff_id == staff_id)
@@ -287,20 +293,14 @@ async def list_audit_logs(
     if path_prefix:
         query = query.where(AuditLog.path.startswith(path_prefix, autoescape=True))
     if since is not None:
-        query = query.where(AuditLog.created_at >= _aware(since))
+        query = query.where(AuditLog.created_at >= bounded_time(since, "起始时间"))
     if until is not None:
-        query = query.where(AuditLog.created_at < _aware(until))
+        query = query.where(AuditLog.created_at < bounded_time(until, "截止时间"))
     if status_code is not None:
         query = query.where(AuditLog.status_code == status_code)
     after = decode_cursor(cursor, 1)
     if after is not None:
-        if not isinstance(after[0], int):
-            raise InvalidInput("分页游标无效", code="invalid_cursor")
-        query = query.where(AuditLog.id < after[0])
+        query = query.where(AuditLog.id < cursor_id(after[0]))
     rows = list((await session.scalars(query.order_by(AuditLog.id.desc()).limit(limit + 1))).all())
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return Page(items=[AuditLogPublic.from_log(row) for row in rows[:limit]], next_cursor=next_cursor)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=clock.SHANGHAI) if moment.tzinfo is None else moment

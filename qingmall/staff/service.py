@@ -208,12 +208,13 @@ async def log_in(session: AsyncSession, *, username: str, password: str) -> Logi
         raise _invalid_credentials()
     if not staff.is_active:
         raise Forbidden("账号已停用，请联系店主", code="account_disabled")
+    staff_id = staff.id  # a rollback expires ``staff``; reading it afterwards would lazy-load (MissingGreenlet)
     now = clock.now()
     row = (
         await session.execute(
             update(Staff)
             .where(
-                Staff.id == staff.id,
+                Staff.id == staff_id,
                 Staff.is_active == true(),
                 Staff.password_hash == password_hash,
                 _not_locked(now),
@@ -225,7 +226,7 @@ async def log_in(session: AsyncSession, *, username: str, password: str) -> Logi
     ).one_or_none()
     if row is None:
         await session.rollback()
-        current = await get_staff(session, staff.id)
+        current = await get_staff(session, staff_id)  # re-read: the row changed under us
         if current.locked_until is not None and current.locked_until > now:
             raise _locked_error(current.locked_until)
         if not current.is_active:

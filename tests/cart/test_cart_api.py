@@ -202,3 +202,20 @@ async def test_concurrent_adds_of_one_sku_end_in_one_line_with_the_sum(client, s
         rows = (await check.execute(select(CartItem.quantity).where(CartItem.sku_id == sku_id))).all()
         assert [tuple(r) for r in rows] == [(20,)]
         assert await check.scalar(select(func.count()).select_from(CartItem)) == 1
+
+
+async def test_concurrent_new_lines_never_push_the_cart_past_100(client, session, db):
+    # given a cart with 99 lines and 8 more SKUs
+    shopper = await make_shopper(session)
+    headers = shopper_headers(shopper)
+    spu = await make_product(session, skus=[{"price": 100, "stock": 5} for _ in range(107)])
+    sku_ids = list((await session.scalars(select(Sku.id).where(Sku.spu_id == spu.id).order_by(Sku.id))).all())
+    session.add_all([CartItem(shopper_id=shopper.id, sku_id=s, quantity=1, price_when_added=100) for s in sku_ids[:99]])
+    await session.commit()
+    # when the shopper adds the 8 new SKUs at the same moment (each request its own transaction)
+    responses = await asyncio.gather(*[add(client, headers, sku_id) for sku_id in sku_ids[99:]])
+    # then exactly one took the last place and the other seven were told the cart is full
+    outcomes = sorted((r.status_code, r.json().get("code", "")) for r in responses)
+    assert outcomes == [(200, "")] + [(409, "cart_full")] * 7
+    async with db.sessionmaker() as check:
+        assert await check.scalar(select(func.count()).where(CartItem.shopper_id == shopper.id)) == 100

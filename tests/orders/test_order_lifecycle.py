@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -188,3 +189,93 @@ async def test_sweeps_skip_orders_not_yet_due(client, session):
     assert await service.complete_due_orders(session, clock.now()) == 0
     assert await session.scalar(select(Order.status).where(Order.id == order_id)) == "pending_payment"
     await session.rollback()
+
+
+async def _sales(db) -> tuple[list[int], int]:
+    async with db.sessionmaker() as check:
+        skus = list((await check.scalars(select(Sku.sales_count).order_by(Sku.id))).all())
+        return skus, await check.scalar(select(Spu.sales_count))
+
+
+async def test_cancelling_a_paid_order_takes_its_sales_back_once(client, session, db):
+    # given one SKU paid for twice: 2 units and 3 units
+    sku_id = await make_sku(session, stock=10, price=1500)
+    paid = []
+    for quantity in (2, 3):
+        _, headers, address_id = await make_buyer(session)
+        order = await create_order(client, headers, address_id, [(sku_id, quantity)])
+        order_id = await session.scalar(select(Order.id).where(Order.order_no == order["order_no"]))
+        await session.rollback()
+        await service.mark_paid(session, order_id, paid_amount=1500 * quantity, payment_ref=f"wx-sales-{quantity}")
+        paid.append(order["order_no"])
+    assert await _sales(db) == ([5], 5)
+    # when the merchant cancels the first before shipping (twice: the second is a no-op)
+    staff = staff_headers(await make_staff(session, role="customer_service"))
+    url = f"/api/admin/v1/orders/{paid[0]}/cancel"
+    first = await client.post(url, headers=staff, json={"reason": "缺货"})
+    again = await client.post(url, headers=staff, json={"reason": "缺货"})
+    assert (first.json()["already"], again.json()["already"]) == (False, True)
+    # then only the order that stays paid counts as sold, on the SKU and the SPU
+    assert await _sales(db) == ([3], 3)
+    # and an unpaid order cancelled by its shopper never counted, so takes nothing back
+    _, headers, address_id = await make_buyer(session)
+    unpaid = await create_order(client, headers, address_id, [(sku_id, 1)])
+    cancelled = await client.post(f"/api/v1/orders/{unpaid['order_no']}/cancel", headers=headers, json={})
+    assert cancelled.json()["order"]["status"] == "cancelled"
+    assert await _sales(db) == ([3], 3)
+    assert await stock_of(db, sku_id) == 7
+
+
+async def test_another_payment_for_any_order_that_was_paid_is_order_already_paid(client, session, db):
+    staff = staff_headers(await make_staff(session))
+    # given an order paid by wx-a, then shipped
+    _, headers, order, order_id = await _paid_order(client, session)
+    await service.mark_paid(session, order_id, paid_amount=3000, payment_ref="wx-a")
+    shipped = await client.post(f"/api/admin/v1/orders/{order['order_no']}/ship", headers=staff, json=SHIP)
+    assert shipped.status_code == 200
+
+    async def pay(oid: int, ref: str, amount: int = 3000) -> tuple:
+        try:
+            result = await service.mark_paid(session, oid, paid_amount=amount, payment_ref=ref)
+        except Conflict as exc:
+            await session.rollback()
+            return exc.status_code, exc.code, exc.details
+        return "already" if result.already else "paid", result.to_status
+
+    # when another payment arrives (even with another amount), it is a duplicate to refund
+    assert await pay(order_id, "wx-b") == (409, "order_already_paid", {"payment_ref": "wx-a", "status": "shipped"})
+    assert await pay(order_id, "wx-b", 1) == (409, "order_already_paid", {"payment_ref": "wx-a", "status": "shipped"})
+    # and the same after completion; the original callback again stays a no-op
+    await client.post(f"/api/v1/orders/{order['order_no']}/confirm-receipt", headers=headers)
+    assert await pay(order_id, "wx-c") == (409, "order_already_paid", {"payment_ref": "wx-a", "status": "completed"})
+    assert await pay(order_id, "wx-a") == ("already", "completed")
+    # given a paid order the merchant cancelled, a late second payment is a duplicate too
+    _, _, other, other_id = await _paid_order(client, session)
+    await service.mark_paid(session, other_id, paid_amount=3000, payment_ref="wx-d")
+    await client.post(f"/api/admin/v1/orders/{other['order_no']}/cancel", headers=staff, json={"reason": "缺货"})
+    assert await pay(other_id, "wx-e") == (409, "order_already_paid", {"payment_ref": "wx-d", "status": "cancelled"})
+    assert await pay(other_id, "wx-d") == ("already", "cancelled")
+    # but an order cancelled before any payment is not "already paid"
+    _, unpaid_headers, unpaid, unpaid_id = await _paid_order(client, session)
+    await client.post(f"/api/v1/orders/{unpaid['order_no']}/cancel", headers=unpaid_headers, json={})
+    assert await pay(unpaid_id, "wx-f") == (409, "invalid_order_state", {"status": "cancelled", "action": "pay"})
+    async with db.sessionmaker() as check:
+        rows = (await check.execute(select(Order.id, Order.payment_ref, Order.paid_amount).order_by(Order.id))).all()
+        assert [tuple(r) for r in rows] == [(order_id, "wx-a", 3000), (other_id, "wx-d", 3000), (unpaid_id, "", 0)]
+
+
+async def test_two_payments_racing_for_one_order_one_pays_one_is_a_duplicate(client, session, db):
+    sku_id, _, _, order_id = await _paid_order(client, session)
+
+    async def pay(ref: str) -> str:
+        async with db.sessionmaker() as own:
+            try:
+                await service.mark_paid(own, order_id, paid_amount=3000, payment_ref=ref)
+            except Conflict as exc:
+                return exc.code
+            return "paid"
+
+    outcomes = await asyncio.gather(*[pay(f"wx-race-{i}") for i in range(4)])
+    assert sorted(outcomes) == ["order_already_paid"] * 3 + ["paid"]
+    async with db.sessionmaker() as check:
+        assert await check.scalar(select(Sku.sales_count).where(Sku.id == sku_id)) == 2
