@@ -215,13 +215,13 @@ async def mark_paid(session: AsyncSession, order_id: int, *, paid_amount: int, p
 
 
 async def _raise_if_paid_by_another(session: AsyncSession, order_id: int, payment_ref: str) -> None:
-    now = (
+    current = (
         await session.execute(
             select(Order.order_no, Order.status, Order.payment_ref, Order.paid_at).where(Order.id == order_id)
         )
     ).one()
-    if now.payment_ref != payment_ref and _was_paid(now.status, now.payment_ref, now.paid_at):
-        raise _already_paid(now.order_no, now.status, now.payment_ref)
+    if current.payment_ref != payment_ref and _was_paid(current.status, current.payment_ref, current.paid_at):
+        raise _already_paid(current.order_no, current.status, current.payment_ref)
 
 
 async def ship_order(
