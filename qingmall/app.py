@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -33,7 +33,8 @@ from qingmall.shoppers import api as shoppers_api
 from qingmall.staff import admin_api as staff_admin
 from qingmall.staff.audit import install_audit
 
-SHOPPER_ROUTERS = [shoppers_api, catalog_api, cart_api, checkout_api, orders_api, reviews_api]
+# hottest first: routes are matched in order
+SHOPPER_ROUTERS = [catalog_api, cart_api, checkout_api, orders_api, shoppers_api, reviews_api]
 ADMIN_ROUTERS = [
     staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, reviews_admin, shoppers_admin,
 ]
@@ -83,14 +84,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         upload_prefix="/api/admin/v1/media/",
     )
 
-    shopper = APIRouter(prefix="/api/v1")
     for module in SHOPPER_ROUTERS:
-        shopper.include_router(module.router)
-    admin = APIRouter(prefix="/api/admin/v1")
+        app.include_router(module.router, prefix="/api/v1")
     for module in ADMIN_ROUTERS:
-        admin.include_router(module.router)
-    app.include_router(shopper)
-    app.include_router(admin)
+        app.include_router(module.router, prefix="/api/admin/v1")
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
