@@ -45,6 +45,18 @@ async def _create_staff(username: str, password: str, role: str, display_name: s
         await database.dispose()
 
 
+async def _reindex() -> int:
+    from qingmall.catalog.service import reindex_all
+    from qingmall.core.db import Database
+
+    database = Database(get_settings().resolved_database_url)
+    try:
+        async with database.sessionmaker() as session:
+            return await reindex_all(session)
+    finally:
+        await database.dispose()
+
+
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
     import uvicorn
 
@@ -75,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sub.add_parser("worker", help="run the job worker (delayed and periodic jobs)")
     sub.add_parser("migrate", help="upgrade the database schema")
+    sub.add_parser("reindex", help="rebuild the product search index (after dictionary changes)")
     p_seed = sub.add_parser("seed-demo", help="create the demo shop (once; --force to add again)")
     p_seed.add_argument("--force", action="store_true")
 
@@ -98,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         migrate()
         print("database is up to date")
+    elif args.command == "reindex":
+        print(f"reindexed {asyncio.run(_reindex())} products")
     elif args.command == "seed-demo":
         created = asyncio.run(_seed_demo(force=args.force))
         print("demo shop seeded" if created else "demo shop already present (use --force to add again)")

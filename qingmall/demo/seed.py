@@ -290,10 +290,10 @@ async def seed_shipping_templates(session: AsyncSession) -> dict[str, int]:
 
 def sandbox_openid(key: str, appid: str | None = None) -> tuple[str, str]:
     """The (openid, unionid) the WeChat sandbox gives for login code ``demo-<key>`` / ``demo-<key>-x``."""
-    from qingmall.sandbox.wechat import _stable_id
+    from qingmall.sandbox.wechat import demo_identity
 
     appid = appid or get_settings().wechat_appid
-    return _stable_id("o", appid, key), _stable_id("u", "unionid", key)
+    return demo_identity(appid, key)
 
 
 async def seed_shoppers(session: AsyncSession, assets: DemoAssets) -> dict[str, int]:

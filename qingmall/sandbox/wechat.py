@@ -59,6 +59,12 @@ def _stable_id(prefix: str, *parts: str) -> str:
     return prefix + base64.urlsafe_b64encode(digest).decode()[:27]
 
 
+def demo_identity(appid: str, name: str) -> tuple[str, str]:
+    """The (openid, unionid) the sandbox gives the login code ``demo-<name>-...`` for ``appid``: the demo seed
+    creates its shoppers with these, so a demo code logs in as the seeded shopper."""
+    return _stable_id("o", appid, name), _stable_id("u", "unionid", name)
+
+
 class WeChatSandbox:
     """The fake server's state: one mini-program (appid + secret), its tokens and the codes seen."""
 
@@ -114,8 +120,7 @@ class WeChatSandbox:
             self._used_login_codes.add(js_code)
         demo = _DEMO_CODE.match(js_code)
         if demo:
-            openid = _stable_id("o", self.appid, demo.group(1))
-            unionid = _stable_id("u", "unionid", demo.group(1))
+            openid, unionid = demo_identity(self.appid, demo.group(1))
         else:
             openid = _stable_id("o", self.appid, secrets.token_hex(16))
             unionid = _stable_id("u", "unionid", secrets.token_hex(16))
