@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -38,6 +39,25 @@ SHOPPER_ROUTERS = [catalog_api, cart_api, checkout_api, orders_api, shoppers_api
 ADMIN_ROUTERS = [
     staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, reviews_admin, shoppers_admin,
 ]
+
+
+LANDING_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>轻商城 Qingmall</title>
+<style>body{font-family:system-ui,"WenQuanYi Micro Hei",sans-serif;max-width:640px;margin:40px auto;padding:0 16px;
+line-height:1.7;color:#222}code{background:#f4f4f4;padding:1px 4px;border-radius:3px}a{color:#e4393c}</style></head>
+<body><h1>轻商城 Qingmall</h1>
+<p>服务已启动。店铺前台（小程序 / H5）和商家后台将在后续版本中出现在这里。</p>
+<ul>
+<li><a href="/docs">接口文档（可在线调试）</a> · <a href="/openapi.json">OpenAPI</a> ·
+<a href="/healthz">健康检查</a></li>
+<li>顾客接口：<code>/api/v1/</code>；商家接口：<code>/api/admin/v1/</code></li>
+<li>演示员工账号和密码保存在数据目录的 <code>demo-credentials.txt</code>（默认 <code>var/</code>）；
+登录：<code>POST /api/admin/v1/auth/login</code></li>
+<li>演示顾客登录（沙箱微信）：<code>POST /api/v1/auth/wechat-login {"code": "demo-xiaoming-1"}</code></li>
+</ul>
+<p lang="en">The service is running. API docs at <a href="/docs">/docs</a>; demo staff passwords are in
+<code>var/demo-credentials.txt</code>.</p></body></html>"""
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -88,6 +108,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(module.router, prefix="/api/v1")
     for module in ADMIN_ROUTERS:
         app.include_router(module.router, prefix="/api/admin/v1")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> HTMLResponse:
+        """Until the storefront (H5) is served here, tell a new user where things are."""
+        return HTMLResponse(LANDING_PAGE)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -75,3 +75,10 @@ def test_app_will_not_start_in_production_with_the_sandbox():
 
     with pytest.raises(RuntimeError, match="refusing to start in production"):
         create_app(Settings(environment="production"))
+
+
+async def test_home_page_points_a_new_user_to_the_docs(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert 'href="/docs"' in response.text and "demo-credentials.txt" in response.text
