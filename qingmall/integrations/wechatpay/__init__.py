@@ -1,0 +1,66 @@
+"""WeChat Pay API v3 client (JSAPI for the mini-program): signing, verification, notifications. Protocol only."""
+
+from qingmall.integrations.wechatpay.client import PRODUCTION_BASE_URL, WeChatPayClient
+from qingmall.integrations.wechatpay.crypto import (
+    PROBE_SIGNATURE_PREFIX,
+    PUBLIC_KEY_SERIAL_PREFIX,
+    SignatureVerifier,
+    aes_gcm_decrypt,
+    aes_gcm_encrypt,
+    build_authorization,
+    certificate_serial,
+    load_certificate,
+    load_private_key,
+    load_public_key,
+    parse_authorization,
+    rsa_sign,
+    rsa_verify,
+)
+from qingmall.integrations.wechatpay.errors import (
+    WeChatPayDecryptError,
+    WeChatPayError,
+    WeChatPayGatewayError,
+    WeChatPaySignatureInvalid,
+    WeChatPayTimestampStale,
+    WeChatPayUnavailable,
+    WeChatPayUnknownSerial,
+    WeChatPayVerificationError,
+)
+from qingmall.integrations.wechatpay.results import (
+    NotificationEnvelope,
+    PaymentNotification,
+    Refund,
+    RefundNotification,
+    Transaction,
+)
+
+__all__ = [
+    "PROBE_SIGNATURE_PREFIX",
+    "PRODUCTION_BASE_URL",
+    "PUBLIC_KEY_SERIAL_PREFIX",
+    "NotificationEnvelope",
+    "PaymentNotification",
+    "Refund",
+    "RefundNotification",
+    "SignatureVerifier",
+    "Transaction",
+    "WeChatPayClient",
+    "WeChatPayDecryptError",
+    "WeChatPayError",
+    "WeChatPayGatewayError",
+    "WeChatPaySignatureInvalid",
+    "WeChatPayTimestampStale",
+    "WeChatPayUnavailable",
+    "WeChatPayUnknownSerial",
+    "WeChatPayVerificationError",
+    "aes_gcm_decrypt",
+    "aes_gcm_encrypt",
+    "build_authorization",
+    "certificate_serial",
+    "load_certificate",
+    "load_private_key",
+    "load_public_key",
+    "parse_authorization",
+    "rsa_sign",
+    "rsa_verify",
+]
