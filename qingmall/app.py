@@ -25,6 +25,7 @@ from qingmall.core.logging import configure_logging
 from qingmall.inventory import admin_api as inventory_admin
 from qingmall.orders import admin_api as orders_admin
 from qingmall.orders import api as orders_api
+from qingmall.payments import api as payments_api
 from qingmall.reviews import admin_api as reviews_admin
 from qingmall.reviews import api as reviews_api
 from qingmall.settings import Settings, get_settings
@@ -35,7 +36,7 @@ from qingmall.staff import admin_api as staff_admin
 from qingmall.staff.audit import install_audit
 
 # hottest first: routes are matched in order
-SHOPPER_ROUTERS = [catalog_api, cart_api, checkout_api, orders_api, shoppers_api, reviews_api]
+SHOPPER_ROUTERS = [catalog_api, cart_api, checkout_api, orders_api, payments_api, shoppers_api, reviews_api]
 ADMIN_ROUTERS = [
     staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, reviews_admin, shoppers_admin,
 ]

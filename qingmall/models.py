@@ -5,6 +5,7 @@ from qingmall.catalog import models as catalog_models  # noqa: F401
 from qingmall.core.db import Base
 from qingmall.inventory import models as inventory_models  # noqa: F401
 from qingmall.orders import models as orders_models  # noqa: F401
+from qingmall.payments import models as payments_models  # noqa: F401
 from qingmall.reviews import models as reviews_models  # noqa: F401
 from qingmall.shipping import models as shipping_models  # noqa: F401
 from qingmall.shoppers import models as shoppers_models  # noqa: F401
