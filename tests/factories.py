@@ -52,7 +52,6 @@ async def make_product(
     await session.flush()
     prices = [s.get("price", 0) for s in skus]
     spu.price_min, spu.price_max = min(prices), max(prices)
-    spu.stock_total = sum(s.get("stock", 0) for s in skus)
     await session.commit()
     return spu
 

@@ -273,7 +273,6 @@ def upgrade() -> None:
         sa.Column("price_min", sa.BigInteger(), nullable=False),
         sa.Column("price_max", sa.BigInteger(), nullable=False),
         sa.Column("original_price_min", sa.BigInteger(), nullable=False),
-        sa.Column("stock_total", sa.BigInteger(), nullable=False),
         sa.Column("sales_count", sa.BigInteger(), nullable=False),
         sa.Column("virtual_sales", sa.BigInteger(), nullable=False),
         sa.Column("sort_weight", sa.BigInteger(), nullable=False),

@@ -3,7 +3,7 @@
 An SPU declares spec dimensions, e.g. ``[{"name": "颜色", "values": ["黑", "白"]}, {"name": "尺码", ...}]``;
 each SKU is one combination (``spec_values`` in dimension order, ``spec_key`` = values joined by ``/``).
 Stock lives on the SKU and changes only through ``inventory.service`` (conditional UPDATEs, ledgered).
-``price_min``/``price_max``/``original_price_min``/``stock_total`` on the SPU are denormalised from its
+``price_min``/``price_max``/``original_price_min`` on the SPU are denormalised from its
 enabled SKUs by ``catalog.service.refresh_spu`` for list sorting and display.
 ``search_text`` is indexed for full-text search by DDL attached here (see ``qingmall.core.search``).
 """
@@ -59,7 +59,6 @@ class Spu(IdMixin, TimestampMixin, Base):
     price_min: Mapped[int] = mapped_column(default=0)
     price_max: Mapped[int] = mapped_column(default=0)
     original_price_min: Mapped[int] = mapped_column(default=0)
-    stock_total: Mapped[int] = mapped_column(default=0)
     sales_count: Mapped[int] = mapped_column(default=0)
     virtual_sales: Mapped[int] = mapped_column(default=0)
     sort_weight: Mapped[int] = mapped_column(default=0)

@@ -34,8 +34,7 @@ from qingmall.core.pagination import Page, cursor_id, cursor_int, cursor_time, d
 from qingmall.core.search import query_groups, text_match
 from qingmall.core.storage import thumbnail_url
 
-# Stock changes with every order, so "in stock" is read live from the SKUs (one indexed EXISTS per card)
-# rather than from the SPU's denormalised stock_total, which only admin edits refresh.
+# Stock changes with every order, so "in stock" is read live from the SKUs (one indexed EXISTS per card).
 _IN_STOCK = (
     exists()
     .where(Sku.spu_id == Spu.id, Sku.is_enabled.is_(True), Sku.stock > 0)

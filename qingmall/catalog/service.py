@@ -165,10 +165,9 @@ async def set_on_shelf(session: AsyncSession, spu_id: int, on_shelf: bool) -> Sp
 async def refresh_spu(session: AsyncSession, spu_id: int) -> None:
     """Recompute an SPU's summary from its enabled SKUs, and its search text. Does NOT commit.
 
-    ``price_min``/``price_max``/``original_price_min``/``stock_total`` come from one UPDATE with
-    subqueries (no read-then-write, so a concurrent stock change is never overwritten with an older
-    sum). ``search_text`` is written only when it changed, so stock changes do not re-index.
-    Callers: this service, the inventory service after stock changes, the demo seed.
+    ``price_min``/``price_max``/``original_price_min`` come from one UPDATE with subqueries (no
+    read-then-write). Stock is not summarised here: pages read it live from the SKUs, which change with
+    every order. ``search_text`` is written only when it changed. Callers: this service, the demo seed.
     """
     await session.flush()
     row = (
@@ -188,7 +187,6 @@ async def refresh_spu(session: AsyncSession, spu_id: int) -> None:
         "price_min": func.coalesce(select(func.min(Sku.price)).where(enabled).scalar_subquery(), 0),
         "price_max": func.coalesce(select(func.max(Sku.price)).where(enabled).scalar_subquery(), 0),
         "original_price_min": func.coalesce(cheapest_original, 0),
-        "stock_total": func.coalesce(select(func.sum(Sku.stock)).where(enabled).scalar_subquery(), 0),
     }
     if text != row.search_text:
         values["search_text"] = text

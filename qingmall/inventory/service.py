@@ -172,7 +172,7 @@ async def adjust_stock(
     """A staff member's stock adjustment (goods in, out, stocktake, damage); commits. Returns the new stock.
 
     The sign must agree with the reason (goods in are positive, out and damage negative, a stocktake either
-    way), so the ledger always explains itself. The SPU row is locked first, like a product edit.
+    way), so the ledger always explains itself.
     """
     if reason not in ADJUST_REASONS:
         raise InvalidInput("调整原因无效", code="invalid_reason")
@@ -181,18 +181,9 @@ async def adjust_stock(
     if (reason in _INBOUND and delta < 0) or (reason in _OUTBOUND and delta > 0):
         message = f"「{REASONS[reason]}」的数量方向不对：入库为正数，出库和报损为负数"
         raise InvalidInput(message, code="invalid_quantity")
-    spu_id = await session.scalar(select(Sku.spu_id).where(Sku.id == sku_id))
-    if spu_id is None:
-        raise NotFound("商品规格不存在", code="sku_not_found", details={"sku_id": sku_id})
-    await session.execute(
-        update(Spu).where(Spu.id == spu_id).values(updated_at=clock.now()).execution_options(synchronize_session=False)
-    )
     stock_after = await _apply(
         session, sku_id, delta, reason=reason, ref_type="adjustment", ref_id="", staff_id=staff_id, note=note
     )
-    from qingmall.catalog.service import refresh_spu
-
-    await refresh_spu(session, spu_id)
     await session.commit()
     from qingmall.catalog.cache import invalidate_catalog
 

@@ -35,6 +35,7 @@ from qingmall.integrations.alipay.signing import (
     sign_params,
     verify_text,
 )
+from qingmall.integrations.http import PartnerHttp
 
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -149,22 +150,16 @@ class AlipayClient:
         self.op_app_id = op_app_id or app_id
         self._private_key = load_private_key(private_key)
         self._alipay_public_key = load_public_key(alipay_public_key)
-        self._transport = transport
-        self._timeout = timeout
-        self._http: httpx.AsyncClient | None = None
+        self._http = PartnerHttp(transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"AlipayClient(app_id={self.app_id!r}, gateway_url={self.gateway_url!r})"
 
     def _client(self) -> httpx.AsyncClient:
-        if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout, trust_env=False)
-        return self._http
+        return self._http.client()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()
 
     def build_request(
         self, method: str, biz_content: dict[str, Any], *, notify_url: str | None = None

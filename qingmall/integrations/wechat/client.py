@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from qingmall.core import clock
+from qingmall.integrations.http import PartnerHttp
 from qingmall.integrations.wechat.errors import (
     ACCESS_TOKEN_ERRCODES,
     WeChatAccessTokenInvalid,
@@ -110,26 +111,18 @@ class WeChatClient:
         self.appid = appid
         self._secret = secret
         self.base_url = base_url.rstrip("/")
-        self._transport = transport
-        self._timeout = timeout
         self._tokens = token_cache if token_cache is not None else _shared_cache
         self._margin = safety_margin
-        self._http: httpx.AsyncClient | None = None
+        self._http = PartnerHttp(transport=transport, timeout=timeout, base_url=self.base_url)
 
     def __repr__(self) -> str:
         return f"WeChatClient(appid={self.appid!r}, base_url={self.base_url!r})"
 
     def _client(self) -> httpx.AsyncClient:
-        if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url, transport=self._transport, timeout=self._timeout, trust_env=False
-            )
-        return self._http
+        return self._http.client()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """One HTTP call; any ``errcode`` other than 0 becomes the matching ``WeChatError``."""

@@ -21,6 +21,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from qingmall.core import clock
+from qingmall.integrations.http import PartnerHttp
 from qingmall.integrations.wechatpay.crypto import (
     SignatureVerifier,
     aes_gcm_decrypt,
@@ -78,22 +79,16 @@ class WeChatPayClient:
         self._apiv3_key = key_bytes
         self.verifier = verifier
         self.base_url = base_url.rstrip("/")
-        self._transport = transport
-        self._timeout = timeout
-        self._http: httpx.AsyncClient | None = None
+        self._http = PartnerHttp(transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"WeChatPayClient(mchid={self.mchid!r}, base_url={self.base_url!r})"
 
     def _client(self) -> httpx.AsyncClient:
-        if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout, trust_env=False)
-        return self._http
+        return self._http.client()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()
 
     async def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: dict[str, Any] | None = None
