@@ -147,7 +147,3 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-def utcnow() -> datetime:
-    return clock.now()

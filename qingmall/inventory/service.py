@@ -108,14 +108,6 @@ async def release_stock(
         await _apply(session, sku_id, quantity, reason="order_released", ref_type=ref_type, ref_id=str(ref_id))
 
 
-async def return_stock(
-    session: AsyncSession, lines: Sequence[tuple[int, int]], *, ref_type: str, ref_id: str | int
-) -> None:
-    """Put returned goods back on sale (an approved return). Does not commit."""
-    for sku_id, quantity in _merge(lines):
-        await _apply(session, sku_id, quantity, reason="return_in", ref_type=ref_type, ref_id=str(ref_id))
-
-
 async def _count_sales(session: AsyncSession, lines: Sequence[tuple[int, int]], sign: int) -> None:
     """Add (``sign=1``) or take back (``sign=-1``) units sold on SKUs and their SPUs. Locks SPU rows first,
     then SKU rows, both in id order: the same order as product edits, so the two never deadlock."""
