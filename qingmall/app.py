@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from qingmall import __version__, jobs
+from qingmall.aftersales import admin_api as aftersales_admin
+from qingmall.aftersales import api as aftersales_api
 from qingmall.cart import api as cart_api
 from qingmall.catalog import admin_api as catalog_admin
 from qingmall.catalog import api as catalog_api
@@ -25,20 +27,29 @@ from qingmall.core.logging import configure_logging
 from qingmall.inventory import admin_api as inventory_admin
 from qingmall.orders import admin_api as orders_admin
 from qingmall.orders import api as orders_api
+from qingmall.payments import admin_api as payments_admin
 from qingmall.payments import api as payments_api
+from qingmall.payments.setup import build_payment_setup
 from qingmall.reviews import admin_api as reviews_admin
 from qingmall.reviews import api as reviews_api
 from qingmall.settings import Settings, get_settings
 from qingmall.shipping import admin_api as shipping_admin
 from qingmall.shoppers import admin_api as shoppers_admin
 from qingmall.shoppers import api as shoppers_api
+from qingmall.shoppers import uploads as shopper_uploads
 from qingmall.staff import admin_api as staff_admin
 from qingmall.staff.audit import install_audit
+from qingmall.wallet import admin_api as wallet_admin
+from qingmall.wallet import api as wallet_api
 
 # hottest first: routes are matched in order
-SHOPPER_ROUTERS = [catalog_api, cart_api, checkout_api, orders_api, payments_api, shoppers_api, reviews_api]
+SHOPPER_ROUTERS = [
+    catalog_api, cart_api, checkout_api, orders_api, payments_api, aftersales_api, wallet_api, shoppers_api,
+    shopper_uploads, reviews_api,
+]
 ADMIN_ROUTERS = [
-    staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, reviews_admin, shoppers_admin,
+    staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, payments_admin, aftersales_admin,
+    reviews_admin, shoppers_admin, wallet_admin,
 ]
 
 
@@ -84,6 +95,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             client = getattr(_app.state, "wechat_client", None)
             if client is not None:
                 await client.aclose()
+            await _app.state.payment_gateways.aclose()
+            for sandbox in _app.state.payment_sandboxes.values():
+                if hasattr(sandbox, "aclose"):
+                    await sandbox.aclose()  # cancels the fakes' pending notification retries
             if owns_database:
                 await db.dispose()
 
@@ -102,7 +117,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         BodySizeLimit,
         default_limit=1024 * 1024,
         upload_limit=settings.upload_max_bytes + 64 * 1024,
-        upload_prefix="/api/admin/v1/media/",
+        upload_prefixes=("/api/admin/v1/media/", "/api/v1/uploads/"),
     )
 
     for module in SHOPPER_ROUTERS:
@@ -121,6 +136,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": get_database().dialect}
 
+    payment_setup = build_payment_setup(settings)
+    app.state.payment_gateways = payment_setup.gateways
+    app.state.payment_sandboxes = payment_setup.sandboxes
+    for path, sandbox_app in payment_setup.mounts.items():
+        app.mount(path, sandbox_app, name=path.rsplit("/", 1)[-1] + "-sandbox")
     if settings.resolved_sandbox_enabled:
         from qingmall.sandbox.wechat import create_wechat_sandbox
 

@@ -104,13 +104,21 @@ def _logged(name: str, fallback: T, work: Callable[[AsyncSession], Awaitable[T]]
 
 
 def cancel_unpaid_order(order_id: int) -> bool:
-    """Cancel the order if it is still unpaid past its deadline (a no-op otherwise); False on failure."""
+    """Cancel the order if it is still unpaid past its deadline (a no-op otherwise); False on failure.
+    The gateways are asked first, so a payment whose notification never came is applied, not cancelled."""
     from qingmall.orders import service
+    from qingmall.payments import tasks as payment_tasks
 
-    return _logged(
-        "cancel_unpaid_order", False,
-        lambda session: service.cancel_unpaid_order(session, order_id, now=clock.now()), order_id=order_id,
-    )
+    async def work(session: AsyncSession) -> bool:
+        async def ask(gateways: Any) -> bool:
+            async def before_cancel(own: AsyncSession, oid: int) -> bool:
+                return await payment_tasks.reconcile_before_cancel(own, gateways, oid)
+
+            return await service.cancel_unpaid_order(session, order_id, now=clock.now(), before_cancel=before_cancel)
+
+        return await payment_tasks.with_gateways(ask)
+
+    return _logged("cancel_unpaid_order", False, work, order_id=order_id)
 
 
 def complete_shipped_order(order_id: int) -> bool:
@@ -127,11 +135,57 @@ def sweep_orders() -> tuple[int, int]:
     """Cancel overdue unpaid orders and complete overdue shipped ones (each half bounded, each failing order
     skipped); returns both counts. A half that fails as a whole (the database is down) counts 0."""
     from qingmall.orders import service
+    from qingmall.payments import tasks as payment_tasks
 
     now = clock.now()
-    cancelled = _logged("sweep_orders.cancel", 0, lambda session: service.cancel_expired_orders(session, now))
+
+    async def cancel(session: AsyncSession) -> int:
+        async def ask(gateways: Any) -> int:
+            async def before_cancel(own: AsyncSession, order_id: int) -> bool:
+                return await payment_tasks.reconcile_before_cancel(own, gateways, order_id)
+
+            return await service.cancel_expired_orders(session, now, before_cancel=before_cancel)
+
+        return await payment_tasks.with_gateways(ask)
+
+    cancelled = _logged("sweep_orders.cancel", 0, cancel)
     completed = _logged("sweep_orders.complete", 0, lambda session: service.complete_due_orders(session, now))
     return cancelled, completed
+
+
+def sweep_refunds() -> int:
+    """Every minute: record refunds of paid orders the merchant cancelled, resend refunds a gateway did not
+    accept, and ask WeChat Pay about refunds whose notification is late; returns refunds touched."""
+    from qingmall.payments import refunds
+    from qingmall.payments import tasks as payment_tasks
+
+    async def work(session: AsyncSession) -> int:
+        async def run(gateways: Any) -> int:
+            recorded = await refunds.refund_cancelled_orders(session, gateways)
+            return recorded + await payment_tasks.retry_refunds(session, gateways)
+
+        return await payment_tasks.with_gateways(run)
+
+    return _logged("sweep_refunds", 0, work)
+
+
+def reconcile_payments() -> int:
+    """Nightly: the reconciliation report of the previous Beijing day; logs each mismatch, returns how many."""
+    from datetime import timedelta
+
+    from qingmall.payments import reconciliation
+
+    day = clock.to_shanghai(clock.now()).date() - timedelta(days=1)
+
+    async def work(session: AsyncSession) -> int:
+        report = await reconciliation.build_report(session, day)
+        for mismatch in report.mismatches:
+            log.error("reconciliation_mismatch", day=str(day), **mismatch.model_dump(exclude={"details"}))
+        log.info("reconciliation_done", day=str(day), orders_paid=report.orders_paid,
+                 mismatches=len(report.mismatches))
+        return len(report.mismatches)
+
+    return _logged("reconcile_payments", -1, work)
 
 
 def purge_login_records() -> int:
@@ -168,6 +222,11 @@ def _register(huey: Huey, settings: Settings) -> dict[str, TaskWrapper]:
         "sweep_orders": huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep_orders")(sweep_orders),
         "purge_login_records": huey.periodic_task(crontab(minute="17", hour="3"), name="purge_login_records")(
             purge_login_records
+        ),
+        "sweep_refunds": huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep_refunds")(sweep_refunds),
+        # 02:30 Beijing time (huey schedules in UTC)
+        "reconcile_payments": huey.periodic_task(crontab(minute="30", hour="18"), name="reconcile_payments")(
+            reconcile_payments
         ),
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,29 @@ class Settings(BaseSettings):
     wechat_appid: str = "wxsandbox0000001"
     wechat_secret: str = "sandbox-secret"
     sandbox_enabled: bool | None = None  # default: on in development, off in production
+    sandbox_refund_seconds: float = 3.0  # the WeChat Pay sandbox completes refunds after this long (0: never)
+
+    # WeChat Pay API v3. Unset in development with the sandbox on: the shop pays through the in-process
+    # WeChat Pay sandbox with merchant keys generated into the data directory. Unset in production: disabled.
+    wechatpay_base_url: str = ""
+    wechatpay_mchid: str = ""
+    wechatpay_merchant_serial_no: str = ""
+    wechatpay_private_key_path: str = ""
+    wechatpay_apiv3_key: str = ""
+    wechatpay_public_key_id: str = ""  # "PUB_KEY_ID_..." (public-key mode)
+    wechatpay_public_key_path: str = ""
+    wechatpay_platform_certificate_path: str = ""  # certificate mode (either or both)
+
+    # Alipay (mini-program JSAPI_PAY with Huabei); the same sandbox rule as WeChat Pay
+    alipay_gateway_url: str = ""
+    alipay_app_id: str = ""
+    alipay_seller_id: str = ""
+    alipay_private_key_path: str = ""
+    alipay_public_key_path: str = ""
+    alipay_huabei_seller_percent: Literal[0, 100] = 0  # 100: the shop bears Huabei installment fees (免息)
+
+    # after-sales window after an order completes
+    after_sale_days: int = 7
 
     # SMS login (H5)
     sms_sender: str = "console"
@@ -93,6 +117,14 @@ class Settings(BaseSettings):
             problems.append("QINGMALL_WECHAT_BASE_URL 未指向微信服务器（例如 https://api.weixin.qq.com）")
         if self.wechat_appid.startswith("wxsandbox") or self.wechat_secret == "sandbox-secret":
             problems.append("QINGMALL_WECHAT_APPID / QINGMALL_WECHAT_SECRET 仍是沙箱值")
+        if self.wechatpay_mchid and not all((self.wechatpay_merchant_serial_no, self.wechatpay_private_key_path,
+                                             self.wechatpay_apiv3_key)):
+            problems.append("微信支付配置不完整：需要商户号、证书序列号、私钥文件和 APIv3 密钥")
+        if self.wechatpay_mchid and not (self.wechatpay_public_key_path or self.wechatpay_platform_certificate_path):
+            problems.append("微信支付配置不完整：需要微信支付公钥或平台证书，用于验证应答和通知")
+        if self.alipay_app_id and not all((self.alipay_private_key_path, self.alipay_public_key_path,
+                                           self.alipay_seller_id)):
+            problems.append("支付宝配置不完整：需要应用私钥、支付宝公钥和卖家 ID")
         if self.sms_sender == "console":
             problems.append("QINGMALL_SMS_SENDER=console 只把验证码打印到日志，生产环境需要真实短信通道")
         return problems

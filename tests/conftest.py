@@ -20,6 +20,7 @@ os.environ.setdefault("QINGMALL_SECRET_KEY", "test-secret-key-not-for-production
 os.environ.setdefault("QINGMALL_JOBS_BACKEND", "memory")
 os.environ.setdefault("QINGMALL_INPROCESS_JOBS", "false")
 os.environ.setdefault("QINGMALL_CATALOG_CACHE_SECONDS", "0")
+os.environ.setdefault("QINGMALL_SANDBOX_REFUND_SECONDS", "0")  # tests complete sandbox refunds explicitly
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

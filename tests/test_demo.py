@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from qingmall.catalog import queries as catalog_queries
 from qingmall.catalog.models import Category, Sku, Spu
+from qingmall.core import clock
 from qingmall.core.crypto import decrypt
 from qingmall.core.security import verify_password
 from qingmall.demo import data, icons, images
@@ -30,6 +31,7 @@ from qingmall.demo.seed import (
 )
 from qingmall.inventory.models import StockMovement
 from qingmall.orders.models import Order
+from qingmall.payments import reconciliation
 from qingmall.reviews import service as review_service
 from qingmall.reviews.models import Review
 from qingmall.sandbox.wechat import WeChatSandbox
@@ -218,6 +220,13 @@ async def _assert_reviews(session, settings, report) -> None:
     fresh = {report.product_ids[p.key] for p in data.PRODUCTS if data.category_of(p).name == "生鲜水果"}
     far_west = await session.scalar(select(Shopper.id).where(Shopper.nickname == "周叔叔"))
     assert not any(r.spu_id in fresh and r.shopper_id == far_west for r in reviews)
+    # every demo order was really paid (from the balance the demo gives): the books reconcile
+    day = clock.to_shanghai(clock.now()).date()
+    books = await reconciliation.build_report(session, day)
+    assert books.mismatches == []
+    assert books.orders_paid == await session.scalar(select(func.count()).select_from(Order)) > 0
+    balance = next(c for c in books.channels if c.channel == "balance")
+    assert (balance.payments, balance.paid_amount) == (books.orders_paid, books.orders_paid_amount)
 
 
 SEARCHES = {

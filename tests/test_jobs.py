@@ -54,9 +54,14 @@ def test_tasks_are_registered_with_a_minute_sweep(huey):
         "cancel_unpaid_order", "complete_shipped_order", "sweep_orders",
     }
     every_minute = [datetime(2026, 1, 1, 10, minute) for minute in (0, 1, 37, 59)]
-    assert all([t.name for t in huey.read_periodic(moment)] == ["sweep_orders"] for moment in every_minute)
+    assert all(
+        sorted(t.name for t in huey.read_periodic(moment)) == ["sweep_orders", "sweep_refunds"]
+        for moment in every_minute
+    )
     nightly = sorted(t.name for t in huey.read_periodic(datetime(2026, 1, 1, 3, 17)))
-    assert nightly == ["purge_login_records", "sweep_orders"]
+    assert nightly == ["purge_login_records", "sweep_orders", "sweep_refunds"]
+    reconciliation = sorted(t.name for t in huey.read_periodic(datetime(2026, 1, 1, 18, 30)))  # 02:30 Beijing
+    assert reconciliation == ["reconcile_payments", "sweep_orders", "sweep_refunds"]
 
 
 @pytest.mark.skipif(not os.environ.get("QINGMALL_TEST_REDIS_URL"), reason="QINGMALL_TEST_REDIS_URL not set")
@@ -127,7 +132,7 @@ async def test_periodic_sweep_task_repairs_lost_timers(client, session, db, huey
     huey.flush()
     # when the minute sweep runs past the deadline
     clock.advance(timedelta(minutes=31))
-    [sweep] = huey.read_periodic(datetime(2026, 1, 1, 0, 0))
+    [sweep] = [t for t in huey.read_periodic(datetime(2026, 1, 1, 0, 0)) if t.name == "sweep_orders"]
     await asyncio.to_thread(huey.execute, sweep)
     # then the order is cancelled, and a second sweep finds nothing left to do
     assert await _status(db, order_id) == "cancelled"
@@ -197,7 +202,7 @@ async def test_a_failing_order_never_stalls_the_sweep_job_or_its_timer(client, s
         assert await asyncio.to_thread(jobs.cancel_unpaid_order, poison) is False
     assert [(e["task"], e["order_id"]) for e in logs if e["event"] == "job_failed"] == [("cancel_unpaid_order", poison)]
     # and the minute sweep, run by huey, cancels the healthy order and passes over the failing one
-    [sweep] = huey.read_periodic(datetime(2026, 1, 1, 0, 0))
+    [sweep] = [t for t in huey.read_periodic(datetime(2026, 1, 1, 0, 0)) if t.name == "sweep_orders"]
     with capture_logs() as logs:
         await asyncio.to_thread(huey.execute, sweep)
     assert (await _status(db, poison), await _status(db, healthy)) == ("pending_payment", "cancelled")

@@ -165,17 +165,17 @@ class BodySizeLimit:
     ``payload_too_large`` in the usual error shape.
     """
 
-    def __init__(self, app: Any, *, default_limit: int, upload_limit: int, upload_prefix: str) -> None:
+    def __init__(self, app: Any, *, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...]) -> None:
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
-        self.upload_prefix = upload_prefix
+        self.upload_prefixes = upload_prefixes
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].startswith(self.upload_prefix) else self.default_limit
+        limit = self.upload_limit if scope["path"].startswith(self.upload_prefixes) else self.default_limit
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

@@ -1,7 +1,8 @@
 """Reviewed orders of the demo shoppers, made the way real ones are.
 
 Each order goes through the real lifecycle: ``checkout.service.place_order`` (prices, shipping and stock
-reserved from the server's own quote), ``orders.service.mark_paid`` (sales counted), ``ship_order``,
+reserved from the server's own quote), a balance payment from money the demo gives for it
+(``payments.balance``: ledger entries, a payment attempt, ``mark_paid`` with sales counted), ``ship_order``,
 ``complete_order``; then each line is reviewed with ``reviews.service.submit_review`` and some get a
 merchant reply through ``reply_to_review``. So product pages show real sales, ratings, counts and good
 rates, and every number agrees with the stock ledger.
@@ -34,11 +35,13 @@ from qingmall.orders import queries as order_queries
 from qingmall.orders import service as order_service
 from qingmall.orders import states
 from qingmall.orders.schemas import OrderShip
+from qingmall.payments import balance as balance_payments
 from qingmall.reviews import service as review_service
 from qingmall.reviews.schemas import ReviewCreate
 from qingmall.shipping.models import ShippingTemplate
 from qingmall.shoppers import address_service
 from qingmall.staff.models import Staff
+from qingmall.wallet import service as wallet_service
 
 if TYPE_CHECKING:
     from qingmall.demo.seed import SeedReport
@@ -155,9 +158,12 @@ async def _complete_order(session: AsyncSession, batch: int, shopper_key: str, n
     })
     order, _ = await checkout_service.place_order(session, shopper_id, request)
     order_id = await order_queries.order_id_by_no(session, order.order_no)
-    await order_service.mark_paid(
-        session, order_id, paid_amount=order.payable_amount, payment_ref=f"DEMO-{order.order_no}"
+    # paid from the balance the demo gives for it, so payment records, ledger and reconciliation all agree
+    await wallet_service.credit(
+        session, shopper_id, order.payable_amount, reason="adjustment", ref_type="demo", ref_id=order.order_no,
+        note="演示店铺赠送",
     )
+    await balance_payments.pay_order_with_balance(session, order.order_no, payer_id=shopper_id, owner_id=shopper_id)
     waybill = f"SF{batch}{order.order_no[-10:]}"
     await order_service.ship_order(
         session, order_id, staff_id=None,

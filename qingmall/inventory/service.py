@@ -30,6 +30,7 @@ REASONS = {
     "stocktake": "盘点调整",
     "damaged": "报损",
     "return_in": "退货入库",
+    "return": "售后退回",
 }
 ADJUST_REASONS = ("adjust_in", "adjust_out", "stocktake", "damaged", "return_in")
 
@@ -106,6 +107,18 @@ async def release_stock(
     """Give stock back (a cancelled order). Does not commit."""
     for sku_id, quantity in _merge(lines):
         await _apply(session, sku_id, quantity, reason="order_released", ref_type=ref_type, ref_id=str(ref_id))
+
+
+async def return_stock(
+    session: AsyncSession, lines: Sequence[tuple[int, int]], *, ref_type: str, ref_id: str | int
+) -> None:
+    """Put goods an after-sale took back on sale again: a received return, or a refund before shipping
+    (the goods never left). Adds the stock (one conditional UPDATE per SKU, in id order, ledgered as
+    ``return``) and takes back the units ``record_sales`` counted, so sales only count goods that stayed
+    sold. Does not commit."""
+    for sku_id, quantity in _merge(lines):
+        await _apply(session, sku_id, quantity, reason="return", ref_type=ref_type, ref_id=str(ref_id))
+    await _count_sales(session, lines, -1)
 
 
 async def _count_sales(session: AsyncSession, lines: Sequence[tuple[int, int]], sign: int) -> None:

@@ -17,6 +17,8 @@ from qingmall.orders.schemas import (
     OrderShip,
     StaffOrderCancel,
 )
+from qingmall.payments import refunds
+from qingmall.payments.gateways import GatewaysDep
 from qingmall.staff.deps import require_permission
 from qingmall.staff.models import Staff
 
@@ -54,5 +56,10 @@ async def cancel_order(
     body: StaffOrderCancel,
     session: SessionDep,
     staff: Annotated[Staff, Depends(require_permission("orders.cancel"))],
+    gateways: GatewaysDep,
 ) -> OrderAdminActionPublic:
-    return await service.cancel_for_staff(session, staff.id, order_no, body.reason)
+    """Cancel before shipping; a paid order is refunded in full through the channel that paid it."""
+    result = await service.cancel_for_staff(session, staff.id, order_no, body.reason)
+    if result.order.refund_required and await refunds.refund_cancelled_order(session, gateways, result.order.id):
+        result.order = await queries.admin_order_detail(session, result.order.id)
+    return result

@@ -1,6 +1,7 @@
 """Orders: the record of a purchase, its lines (snapshots), and its timeline of state changes.
 
-``status`` moves only through ``orders.states.TRANSITIONS``. Amounts are integer fen:
+``status`` moves only through ``orders.states.TRANSITIONS`` (and ``AFTER_SALE_TRANSITIONS`` for after-sales).
+Amounts are integer fen:
 ``payable_amount = goods_amount + shipping_fee - discount_amount`` and each of these is the sum over lines
 (shipping is an order-level amount). ``(shopper_id, idempotency_key)`` is unique so a retried create returns
 the same order.
@@ -24,7 +25,9 @@ class Order(IdMixin, TimestampMixin, Base):
     different body is refused instead of silently answered with the first order. ``payment_ref`` is the
     payment that paid it (a repeated callback with the same reference is a no-op). ``refund_required`` is
     set when a paid order is cancelled before shipping; the payments area refunds it and clears the flag.
-    ``cancelled_by`` is ``shopper`` / ``staff`` / ``system``.
+    ``cancelled_by`` is ``shopper`` / ``staff`` / ``system``. ``status_before_after_sale`` is the status an
+    open after-sale moved the order out of (paid, shipped or completed), so closing the after-sale can put
+    it back; it is empty while no after-sale ever opened.
     """
 
     __tablename__ = "orders"
@@ -50,6 +53,7 @@ class Order(IdMixin, TimestampMixin, Base):
     cancelled_by: Mapped[str] = mapped_column(String(16), default="")
     request_hash: Mapped[str] = mapped_column(String(64), default="")
     payment_ref: Mapped[str] = mapped_column(String(64), default="")
+    status_before_after_sale: Mapped[str] = mapped_column(String(32), default="")
     refund_required: Mapped[bool] = mapped_column(default=False)
     pay_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     auto_complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -68,7 +72,12 @@ class Order(IdMixin, TimestampMixin, Base):
 
 
 class OrderLine(IdMixin, Base):
-    """One SKU in an order, with title, spec, image and price copied at the moment of ordering."""
+    """One SKU in an order, with title, spec, image and price copied at the moment of ordering.
+
+    ``refunded_quantity`` counts the units an after-sale has refunded (or is refunding): raised only by one
+    conditional UPDATE that keeps it within ``0..quantity`` (a CHECK as the last line of defence), so no
+    sequence of after-sales can refund a unit twice.
+    """
 
     __tablename__ = "order_lines"
 
@@ -84,8 +93,12 @@ class OrderLine(IdMixin, Base):
     discount_amount: Mapped[int] = mapped_column(default=0)
     payable_amount: Mapped[int] = mapped_column()
     weight_grams: Mapped[int] = mapped_column(default=0)
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_within_quantity"),
+    )
 
 
 class OrderEvent(IdMixin, Base):

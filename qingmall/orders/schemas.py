@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from qingmall.checkout.schemas import AddressSnapshotPublic, DiscountPublic
 from qingmall.core.text import single_line
 
-ShopperStatusFilter = Literal["all", "pending_payment", "paid", "shipped", "completed", "cancelled"]
+ShopperStatusFilter = Literal[
+    "all", "pending_payment", "paid", "shipped", "completed", "cancelled", "refunding", "refunded"
+]
 AdminStatusFilter = Literal[
     "all", "pending_payment", "paid", "shipped", "completed", "cancelled", "refunding", "refunded"
 ]
@@ -84,6 +86,7 @@ class OrderLinePublic(BaseModel):
     discount_amount: int
     payable_amount: int
     weight_grams: int
+    refunded_quantity: int = 0
 
 
 class OrderEventPublic(BaseModel):

@@ -7,7 +7,9 @@ count decides who won a race. The loser re-reads and either sees the result of t
 released on cancel, sales recorded on payment and taken back when a paid order is cancelled) run only in
 the transaction that won the UPDATE.
 
-Public functions commit once at their end; ``_transition`` and ``_cancel`` do not. The sweeps are a
+Public functions commit once at their end; ``_transition`` and ``_cancel`` do not, nor do the after-sale
+functions (``open_after_sale``, ``record_refunded_units``, ``close_after_sale``), which join the
+transaction of the after-sales area that calls them. The sweeps are a
 batch of independent units of work: each order is cancelled or completed in its own transaction, and an
 order that fails for any reason is logged, rolled back and passed over, so it never holds back the rest.
 A sweep walks the due orders by id (keyset pages of ``SWEEP_BATCH`` after the last id seen) and examines
@@ -19,13 +21,13 @@ finds the order anyway).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall import jobs
@@ -262,10 +264,18 @@ async def complete_order(session: AsyncSession, order_id: int, *, actor: Actor, 
 
 # ---- timers and sweeps --------------------------------------------------------------------------------
 
-async def cancel_unpaid_order(session: AsyncSession, order_id: int, *, now: datetime | None = None) -> bool:
+BeforeCancel = Callable[[AsyncSession, int], Awaitable[bool]]
+
+
+async def cancel_unpaid_order(
+    session: AsyncSession, order_id: int, *, now: datetime | None = None, before_cancel: BeforeCancel | None = None
+) -> bool:
     """The timer job: cancel the order if it is still unpaid past its deadline; True if this call did it.
 
-    A lost race (409) is False; any other error propagates (the sweep logs it and moves on)."""
+    ``before_cancel(session, order_id)`` runs first, outside any transaction (the payments area asks the
+    gateways whether a payment whose notification never came exists, and applies it); answering True
+    means "leave this order alone". A lost race (409) is False; any other error propagates (the sweep
+    logs it and moves on)."""
     now = now or clock.now()
     row = (
         await session.execute(select(Order.status, Order.pay_deadline).where(Order.id == order_id))
@@ -273,6 +283,10 @@ async def cancel_unpaid_order(session: AsyncSession, order_id: int, *, now: date
     if row is None or row.status != states.PENDING_PAYMENT or row.pay_deadline is None or row.pay_deadline > now:
         await session.rollback()
         return False
+    if before_cancel is not None:
+        await session.rollback()
+        if await before_cancel(session, order_id):
+            return False
     try:
         result = await _cancel(session, order_id, SYSTEM, "超时未支付，系统自动取消")
     except Conflict:
@@ -353,14 +367,17 @@ async def _sweep(
     return done
 
 
-async def cancel_expired_orders(session: AsyncSession, now: datetime | None = None) -> int:
+async def cancel_expired_orders(
+    session: AsyncSession, now: datetime | None = None, *, before_cancel: BeforeCancel | None = None
+) -> int:
     """Cancel unpaid orders past their pay deadline (one transaction each, at most ``SWEEP_MAX_ORDERS``
     examined per call); returns how many this call cancelled. An order that fails is logged and skipped.
-    Safe to run alongside shopper cancels, timer jobs and another sweep."""
+    Safe to run alongside shopper cancels, timer jobs and another sweep. ``before_cancel``: see
+    ``cancel_unpaid_order``."""
     now = now or clock.now()
 
     async def handle(own: AsyncSession, order_id: int) -> bool:
-        return await cancel_unpaid_order(own, order_id, now=now)
+        return await cancel_unpaid_order(own, order_id, now=now, before_cancel=before_cancel)
 
     cancelled = await _sweep(session, "cancel_expired", states.PENDING_PAYMENT, Order.pay_deadline, now, handle)
     if cancelled:
@@ -408,3 +425,143 @@ async def cancel_for_staff(session: AsyncSession, staff_id: int, order_no: str, 
     order_id = await queries.order_id_by_no(session, order_no)
     result = await cancel_order(session, order_id, actor=Actor(states.STAFF, staff_id), reason=f"商家取消：{reason}")
     return OrderAdminActionPublic(already=result.already, order=await queries.admin_order_detail(session, order_id))
+
+
+# ---- after-sales (called by qingmall.aftersales inside its transaction; none of these commit) ----------
+
+# When an order goes back to ``shipped``, its auto-complete clock resumes with the time it had left when the
+# after-sale opened, and never with less than this, so the shopper still has time to check the goods.
+AFTER_SALE_RESUME_MIN = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class AfterSaleExit:
+    """How an order left ``refunding``; ``auto_complete_at`` is set when it went back to ``shipped``, so the
+    caller schedules the completion timer after its commit (the sweep would find the order anyway)."""
+
+    transition: TransitionResult
+    auto_complete_at: datetime | None
+
+
+def _after_sale_event(
+    order_id: int, action: str, from_status: str, to_status: str, actor: Actor, note: str
+) -> OrderEvent:
+    return OrderEvent(
+        order_id=order_id, event=states.AFTER_SALE_EVENTS[action], from_status=from_status, to_status=to_status,
+        actor_type=actor.type, actor_id=actor.id, note=note[:255], created_at=clock.now(),
+    )
+
+
+async def open_after_sale(
+    session: AsyncSession, order_id: int, *, from_status: str, actor: Actor, note: str = ""
+) -> TransitionResult:
+    """Move the order from ``from_status`` (the status the after-sale was checked against) to ``refunding``,
+    remembering ``from_status``. Does not commit.
+
+    One conditional UPDATE decides races: of two after-sales opened at once exactly one moves the order;
+    the other gets 409 ``invalid_order_state`` ("订单正在售后中..."). If the order moved on meanwhile
+    (shipped while a refund was being asked for), 409 ``order_state_changed``: the request was checked
+    against a state that no longer holds.
+    """
+    states.resolve_after_sale(from_status, states.OPEN_AFTER_SALE)
+    now = clock.now()
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == from_status)
+        .values(status=states.REFUNDING, status_before_after_sale=from_status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(select(Order.status, Order.order_no).where(Order.id == order_id))).one_or_none()
+    if row is None:
+        raise NotFound("订单不存在")
+    if result.rowcount != 1:
+        states.resolve_after_sale(row.status, states.OPEN_AFTER_SALE)  # raises for refunding / refunded / ...
+        raise Conflict("订单状态已变化，请刷新后重试", code="order_state_changed", details={"status": row.status})
+    session.add(_after_sale_event(order_id, states.OPEN_AFTER_SALE, from_status, states.REFUNDING, actor, note))
+    return TransitionResult(order_id, row.order_no, from_status, states.REFUNDING, already=False)
+
+
+async def record_refunded_units(
+    session: AsyncSession, order_id: int, units: Sequence[tuple[int, int, int]]
+) -> None:
+    """Count ``(order_line_id, first_unit, quantity)`` as refunded: units ``first_unit .. first_unit+quantity-1``
+    of each line. Does not commit.
+
+    One conditional UPDATE per line, in line-id order, that only succeeds while exactly ``first_unit`` units
+    are counted and the new total stays within the line's quantity: a refund amount is computed for those
+    very units, and no unit is ever refunded twice. Anything else is 409 ``refund_exceeds_quantity``.
+    """
+    for line_id, first_unit, quantity in sorted(units):
+        result = await session.execute(
+            update(OrderLine)
+            .where(
+                OrderLine.id == line_id,
+                OrderLine.order_id == order_id,
+                OrderLine.refunded_quantity == first_unit,
+                OrderLine.refunded_quantity + quantity <= OrderLine.quantity,
+            )
+            .values(refunded_quantity=OrderLine.refunded_quantity + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if quantity <= 0 or result.rowcount != 1:
+            raise Conflict(
+                "可退数量已变化，请刷新后重试", code="refund_exceeds_quantity", details={"order_line_id": line_id}
+            )
+
+
+async def _every_unit_refunded(session: AsyncSession, order_id: int) -> bool:
+    left = await session.scalar(
+        select(func.count()).where(OrderLine.order_id == order_id, OrderLine.refunded_quantity < OrderLine.quantity)
+    )
+    return left == 0
+
+
+async def close_after_sale(
+    session: AsyncSession, order_id: int, *, opened_at: datetime, actor: Actor, note: str = ""
+) -> AfterSaleExit:
+    """The after-sale of this ``refunding`` order ended (rejected, withdrawn or refunded). Does not commit.
+
+    When every unit of every line has been refunded the order becomes ``refunded`` (terminal); otherwise it
+    goes back to the status it left. Back in ``shipped``, its auto-complete clock resumes: the time it had
+    left at ``opened_at`` (when the after-sale opened), at least ``AFTER_SALE_RESUME_MIN``.
+    """
+    row = (
+        await session.execute(
+            select(Order.status, Order.order_no, Order.status_before_after_sale, Order.auto_complete_at)
+            .where(Order.id == order_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("订单不存在")
+    action = states.REFUND_ALL if await _every_unit_refunded(session, order_id) else states.CLOSE_AFTER_SALE
+    target = states.resolve_after_sale(row.status, action)
+    if target == states.REMEMBERED:
+        target = row.status_before_after_sale
+    now = clock.now()
+    values: dict[str, Any] = {"status": target, "updated_at": now}
+    auto_complete_at = None
+    if target == states.SHIPPED:
+        left = row.auto_complete_at - opened_at if row.auto_complete_at else timedelta(0)
+        auto_complete_at = now + max(left, AFTER_SALE_RESUME_MIN)
+        values["auto_complete_at"] = auto_complete_at
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == states.REFUNDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict("订单状态正在变化，请稍后重试", code="order_busy")
+    session.add(_after_sale_event(order_id, action, states.REFUNDING, target, actor, note))
+    transition = TransitionResult(order_id, row.order_no, states.REFUNDING, target, already=False)
+    return AfterSaleExit(transition, auto_complete_at)
+
+
+async def claim_refund_required(session: AsyncSession, order_id: int) -> bool:
+    """Clear a cancelled paid order's ``refund_required`` flag; True for the one caller that cleared it (the
+    payments area then records the refund in the same transaction). Does not commit."""
+    result = await session.execute(
+        update(Order).where(Order.id == order_id, Order.refund_required.is_(True))
+        .values(refund_required=False, updated_at=clock.now()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

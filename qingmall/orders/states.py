@@ -3,17 +3,30 @@
 ::
 
     pending_payment --pay--------> paid --ship--> shipped --complete--> completed
-          |                          |
-          +--cancel--> cancelled <---+ (merchant only, before shipping; marks the order refund_required)
+          |                          |               |                      |
+          +--cancel--> cancelled <---+               |                      |
+                  (merchant only, before shipping;   |                      |
+                   marks the order refund_required)  |                      |
+                                     |               |                      |
+                                     +------ open_after_sale (aftersales) --+
+                                                     v
+                                                 refunding --close_after_sale--> back to the status it left
+                                                     |                           (paid / shipped / completed)
+                                                     +--refund_all--> refunded (every unit of every line refunded)
 
-``refunding`` and ``refunded`` are reserved for the payments / after-sales issue: they are valid statuses
-(labels, filters) but no transition reaches them yet, so nothing can put an order there by accident.
+After-sales (``qingmall.aftersales``) drive the lower half through ``AFTER_SALE_TRANSITIONS``, a table of
+its own because its moves differ in kind from the shopper/merchant actions above: the actor is always the
+after-sales area (acting for the shopper, merchant or payment that moved the after-sale), and closing goes
+back to the status remembered in ``orders.status_before_after_sale`` rather than to one fixed status. While
+an order is ``refunding`` nothing in ``TRANSITIONS`` applies to it: it cannot be shipped, cancelled or
+confirmed, and the auto-complete sweep (which only looks at ``shipped`` orders) leaves it alone.
+``refunded`` is terminal.
 
 Services apply a transition as ONE conditional ``UPDATE orders SET status = :to WHERE id = :id AND
 status = :from`` and check the row count, so two racing actors (a shopper cancelling while the timeout
-sweep cancels) cannot both win. Repeating an action whose result is already the current status (cancel
-twice) is a no-op reported as ``already``; any other action the table lacks is a 409 with a reason a
-person can read, e.g. "订单已发货，不能取消".
+sweep cancels, two after-sales opened at once) cannot both win. Repeating an action whose result is
+already the current status (cancel twice) is a no-op reported as ``already``; any other action the table
+lacks is a 409 with a reason a person can read, e.g. "订单已发货，不能取消".
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ STATUS_LABELS = {
     SHIPPED: "待收货",
     COMPLETED: "已完成",
     CANCELLED: "已取消",
-    REFUNDING: "退款中",
+    REFUNDING: "售后中",
     REFUNDED: "已退款",
 }
 
@@ -119,3 +132,47 @@ def resolve(status: str, action: str, actor: str) -> str | None:
     if actor not in transition.actors:
         raise InvalidOrderState(refusal(status, action, actor), details={"status": status, "action": action})
     return transition.to_status
+
+
+# ---- after-sales -------------------------------------------------------------------------------------------
+
+OPEN_AFTER_SALE = "open_after_sale"
+CLOSE_AFTER_SALE = "close_after_sale"
+REFUND_ALL = "refund_all"
+
+# The target of CLOSE_AFTER_SALE: the status saved in ``orders.status_before_after_sale`` when it opened.
+REMEMBERED = "status_before_after_sale"
+
+# Statuses an after-sale can be opened from (the after-sales area checks the kind and window).
+AFTER_SALE_SOURCES = (PAID, SHIPPED, COMPLETED)
+
+AFTER_SALE_TRANSITIONS: dict[tuple[str, str], str] = {
+    **{(source, OPEN_AFTER_SALE): REFUNDING for source in AFTER_SALE_SOURCES},
+    (REFUNDING, CLOSE_AFTER_SALE): REMEMBERED,
+    (REFUNDING, REFUND_ALL): REFUNDED,
+}
+
+AFTER_SALE_EVENTS = {
+    OPEN_AFTER_SALE: "after_sale_opened",
+    CLOSE_AFTER_SALE: "after_sale_closed",
+    REFUND_ALL: "refunded",
+}
+
+_AFTER_SALE_REFUSALS = {
+    (PENDING_PAYMENT, OPEN_AFTER_SALE): "订单未付款，不能申请售后",
+    (CANCELLED, OPEN_AFTER_SALE): "订单已取消，不能申请售后",
+    (REFUNDING, OPEN_AFTER_SALE): "订单正在售后中，请等当前售后处理完成后再申请",
+    (REFUNDED, OPEN_AFTER_SALE): "订单已全部退款，不能再申请售后",
+}
+
+
+def resolve_after_sale(status: str, action: str) -> str:
+    """Where an after-sale ``action`` moves an order in ``status`` (``REMEMBERED`` for a close); raises
+    ``InvalidOrderState`` when the table lacks the move (no repeats here: the after-sale's own state
+    machine decides whether its action was a repeat before it touches the order)."""
+    target = AFTER_SALE_TRANSITIONS.get((status, action))
+    if target is None:
+        phrase = _STATE_PHRASES.get(status, status)
+        message = _AFTER_SALE_REFUSALS.get((status, action)) or f"订单{phrase}，售后无法处理"
+        raise InvalidOrderState(message, details={"status": status, "action": action})
+    return target

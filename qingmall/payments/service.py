@@ -1,17 +1,20 @@
-"""Payment rules for WeChat Pay: start a payment, apply its notification exactly once, reconcile, refund.
+"""Channel-independent payment rules: which order may be paid, and applying a verified payment exactly once.
 
-Applying is keyed on the gateway's ``transaction_id``: a conditional UPDATE moves the attempt from
-``created``/``closed`` to ``paid`` and sets ``transaction_id`` (unique), so of any number of concurrent
-deliveries exactly one wins and calls ``orders.service.mark_paid``; the others answer ``duplicate``.
-A verified payment is never dropped: if the order can no longer take it (cancelled meanwhile, or paid by
-another attempt) a full refund is recorded in the same transaction and then requested at the gateway.
+Applying is keyed on the gateway's ``transaction_id``: ``settle_payment`` moves the attempt from
+``created``/``closed`` to ``paid`` and sets ``transaction_id`` (unique) with one conditional UPDATE, so of
+any number of concurrent deliveries exactly one wins and books the payment (``orders.service.mark_paid`` for
+an order, ``wallet.service.credit_topup`` for a top-up); the others answer ``duplicate``. A verified
+payment is never dropped: if the order can no longer take it (cancelled meanwhile, or paid by another
+attempt) a full refund is recorded in the same transaction and requested at the gateway after the commit.
 Network calls never run inside an open database transaction (SQLite holds its write lock per transaction).
+
+The channel modules (``wechat``, ``alipay``, ``balance``) verify their gateway's messages and call in here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -20,33 +23,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.core import clock
-from qingmall.core.errors import AppError, Conflict, InvalidInput, NotFound, Unauthorized, UpstreamError
-from qingmall.integrations.wechatpay import (
-    PROBE_SIGNATURE_PREFIX,
-    Transaction,
-    WeChatPayClient,
-    WeChatPayDecryptError,
-    WeChatPayError,
-    WeChatPayGatewayError,
-    WeChatPaySignatureInvalid,
-    WeChatPayTimestampStale,
-    WeChatPayVerificationError,
-)
+from qingmall.core.errors import AppError, Conflict, InvalidInput, NotFound, Unauthorized
 from qingmall.orders import service as orders_service
 from qingmall.orders import states as order_states
 from qingmall.orders.models import Order
 from qingmall.payments import refunds
+from qingmall.payments.gateways import Gateways
 from qingmall.payments.models import PaymentAttempt, PaymentNotification
-from qingmall.shoppers.models import Shopper
+from qingmall.wallet import service as wallet_service
 
 log = structlog.get_logger("qingmall.payments")
 
-WECHAT = "wechat"
 APPLIED = "applied"
 DUPLICATE = "duplicate"
 REFUND_REQUESTED = "refund_requested"
 # Order errors after which the money must go back to the payer instead of onto the order.
-_REFUND_CODES = frozenset({"invalid_order_state", "order_already_paid", "amount_mismatch"})
+_REFUND_CODES = frozenset({"invalid_order_state", "order_already_paid", "amount_mismatch", "topup_already_paid"})
+_CHANNEL_LETTERS = {"wechat": "W", "alipay": "A", "balance": "B"}
 
 _REJECTIONS: dict[str, tuple[int, str]] = {
     "rejected_signature": (401, "通知签名无效"),
@@ -59,12 +52,13 @@ _REJECTIONS: dict[str, tuple[int, str]] = {
     "rejected_merchant": (400, "通知的 appid 或商户号与支付单不一致"),
     "rejected_amount": (400, "通知金额与支付单金额不一致"),
     "rejected_conflict": (409, "支付单已由另一笔交易支付"),
+    "rejected_unknown_refund": (404, "退款单号不存在"),
 }
 
 
 @dataclass(frozen=True)
 class NotificationResult:
-    """What became of one notification (or reconciliation). ``accepted`` outcomes are answered 204."""
+    """What became of one notification (or reconciliation). ``accepted`` outcomes are acknowledged."""
 
     outcome: str
 
@@ -80,39 +74,42 @@ class NotificationResult:
         return error
 
 
-def out_trade_no_for(order_no: str, attempt_number: int) -> str:
-    """``order_no`` + ``W`` + attempt number: unique, 6-32 chars of ``[0-9A-Za-z_-]`` as WeChat Pay requires."""
-    value = f"{order_no}W{attempt_number}"
-    if not 6 <= len(value) <= 32:
-        raise InvalidInput("订单号过长，无法发起支付", code="invalid_out_trade_no")
-    return value
+@dataclass(frozen=True)
+class PayableOrder:
+    """The facts about a pending order that starting a payment needs."""
+
+    id: int
+    order_no: str
+    shopper_id: int
+    payable_amount: int
+    pay_deadline: datetime | None
 
 
-def _gateway_unavailable(exc: WeChatPayError) -> UpstreamError:
-    log.warning("wechatpay_call_failed", error=str(exc))
-    return UpstreamError("微信支付暂不可用，请稍后重试", code="payment_gateway_error")
+@dataclass(frozen=True)
+class VerifiedPayment:
+    """A payment the gateway vouched for (signature checked, or our own query answered): what to settle."""
+
+    channel: str
+    out_trade_no: str
+    transaction_id: str
+    amount: int
+    appid: str
+    mchid: str
+    paid_at: datetime | None
+    currency: str = "CNY"
 
 
 # --- starting a payment ---------------------------------------------------------------------------------
 
 
-async def start_wechat_payment(
-    session: AsyncSession, shopper_id: int, order_no: str, client: WeChatPayClient, *, appid: str, notify_url: str
-) -> dict[str, str]:
-    """The ``wx.requestPayment`` parameters for the shopper's pending order; commits when it creates an attempt.
-
-    The open attempt (status ``created``) is reused while its amount and appid still match, so tapping "pay"
-    again costs no new prepay order. Otherwise the open attempt is closed (locally and at the gateway) and
-    a new one is created; prepay runs before the insert, and a lost race for the partial unique index
-    (one open attempt per order and channel) falls back to the winner's attempt.
-    """
-    order = (
-        await session.execute(
-            select(Order.id, Order.status, Order.payable_amount, Order.pay_deadline).where(
-                Order.order_no == order_no, Order.shopper_id == shopper_id
-            )
-        )
-    ).one_or_none()
+async def payable_order(session: AsyncSession, order_no: str, *, shopper_id: int | None) -> PayableOrder:
+    """The pending order ``order_no`` (of ``shopper_id``; any shopper's when ``None``, for friend pays),
+    or the reason it cannot be paid now. Does not commit."""
+    query = select(Order.id, Order.order_no, Order.shopper_id, Order.status, Order.payable_amount,
+                   Order.pay_deadline).where(Order.order_no == order_no)
+    if shopper_id is not None:
+        query = query.where(Order.shopper_id == shopper_id)
+    order = (await session.execute(query)).one_or_none()
     if order is None:
         raise NotFound("订单不存在")
     if order.status != order_states.PENDING_PAYMENT:
@@ -121,100 +118,61 @@ async def start_wechat_payment(
         raise Conflict("订单已超过支付期限", code="payment_deadline_passed")
     if order.payable_amount <= 0:
         raise Conflict("订单无需支付", code="order_not_payable")
-    openid = await session.scalar(select(Shopper.openid).where(Shopper.id == shopper_id))
-    if not openid:
-        raise Conflict("请在微信小程序内登录后再支付", code="openid_required")
-    open_attempt = (
-        await session.execute(
-            select(PaymentAttempt.id, PaymentAttempt.out_trade_no, PaymentAttempt.amount, PaymentAttempt.appid,
-                   PaymentAttempt.prepay_id)
-            .where(PaymentAttempt.order_id == order.id, PaymentAttempt.channel == WECHAT,
-                   PaymentAttempt.status == "created")
-        )
-    ).one_or_none()
-    if open_attempt is not None and open_attempt.amount == order.payable_amount and open_attempt.appid == appid:
-        await session.rollback()
-        return client.request_payment_params(appid, open_attempt.prepay_id)
-    attempts = await session.scalar(select(func.count()).where(PaymentAttempt.order_id == order.id)) or 0
-    await session.rollback()
-    if open_attempt is not None:
-        try:
-            await client.close(open_attempt.out_trade_no)
-        except WeChatPayGatewayError as exc:
-            if exc.code == "ORDERPAID":
-                raise Conflict("该订单已支付，请稍后刷新", code="payment_in_progress") from exc
-            raise _gateway_unavailable(exc) from exc
-    out_trade_no = out_trade_no_for(order_no, attempts + 1)
-    try:
-        prepay_id = await client.jsapi_prepay(
-            appid=appid,
-            description=f"轻商城订单 {order_no}",
-            out_trade_no=out_trade_no,
-            total=order.payable_amount,
-            openid=openid,
-            notify_url=notify_url,
-            time_expire=order.pay_deadline,
-        )
-    except WeChatPayError as exc:
-        raise _gateway_unavailable(exc) from exc
-    if open_attempt is not None:
-        await session.execute(
-            update(PaymentAttempt)
-            .where(PaymentAttempt.id == open_attempt.id, PaymentAttempt.status == "created")
-            .values(status="closed")
-        )
-    session.add(
-        PaymentAttempt(
-            order_id=order.id, channel=WECHAT, out_trade_no=out_trade_no, amount=order.payable_amount,
-            appid=appid, mchid=client.mchid, prepay_id=prepay_id, status="created",
-        )
+    return PayableOrder(order.id, order.order_no, order.shopper_id, order.payable_amount, order.pay_deadline)
+
+
+async def next_out_trade_no(session: AsyncSession, channel: str, *, order_id: int | None = None,
+                            topup_id: int | None = None, base_no: str) -> str:
+    """``base_no`` + channel letter + attempt number: unique, 6-32 chars of ``[0-9A-Za-z]`` as both
+    gateways require. Does not commit."""
+    owner = PaymentAttempt.order_id == order_id if order_id is not None else PaymentAttempt.topup_id == topup_id
+    attempts = await session.scalar(select(func.count()).where(owner)) or 0
+    value = f"{base_no}{_CHANNEL_LETTERS[channel]}{attempts + 1}"
+    if not 6 <= len(value) <= 32:
+        raise InvalidInput("订单号过长，无法发起支付", code="invalid_out_trade_no")
+    return value
+
+
+async def open_attempt(session: AsyncSession, *, order_id: int | None, topup_id: int | None, channel: str):
+    """The ``created`` attempt of an order (or top-up) on a channel, if any. Does not commit."""
+    owner = PaymentAttempt.order_id == order_id if order_id is not None else PaymentAttempt.topup_id == topup_id
+    return await session.scalar(
+        select(PaymentAttempt).where(owner, PaymentAttempt.channel == channel, PaymentAttempt.status == "created")
     )
+
+
+async def close_attempt(session: AsyncSession, attempt_id: int) -> None:
+    """Mark a superseded ``created`` attempt closed (a late payment on it is still applied). Does not commit."""
+    await session.execute(
+        update(PaymentAttempt).where(PaymentAttempt.id == attempt_id, PaymentAttempt.status == "created")
+        .values(status="closed").execution_options(synchronize_session=False)
+    )
+
+
+async def insert_attempt(session: AsyncSession, attempt: PaymentAttempt) -> PaymentAttempt | None:
+    """Insert a new ``created`` attempt and commit; ``None`` when a concurrent request opened one first
+    (the partial unique index of one open attempt per order and channel), after rolling back."""
+    session.add(attempt)
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        winner = await session.scalar(
-            select(PaymentAttempt.prepay_id).where(
-                PaymentAttempt.order_id == order.id, PaymentAttempt.channel == WECHAT,
-                PaymentAttempt.status == "created",
-            )
-        )
-        await session.rollback()
-        if winner is None:
-            raise Conflict("支付正在创建，请稍后重试", code="payment_busy") from None
-        prepay_id = winner
-    return client.request_payment_params(appid, prepay_id)
+        return None
+    return attempt
 
 
 # --- notifications ----------------------------------------------------------------------------------------
 
 
-def _summary(transaction: Transaction | None, **extra: Any) -> dict[str, Any]:
-    """Non-secret facts for the audit log (no ciphertext, signature, or payer openid)."""
-    data: dict[str, Any] = {}
-    if transaction is not None:
-        data.update(
-            trade_state=transaction.trade_state, total=transaction.total, currency=transaction.currency,
-            appid=transaction.appid, mchid=transaction.mchid,
-        )
-    data.update({k: v for k, v in extra.items() if v is not None})
-    return data
-
-
-async def _log(
-    session: AsyncSession, *, outcome: str, notification_id: str | None, transaction: Transaction | None,
-    summary: dict[str, Any],
+async def log_notification(
+    session: AsyncSession, *, channel: str, outcome: str, notification_id: str | None, transaction_id: str = "",
+    out_trade_no: str = "", summary: dict[str, Any],
 ) -> PaymentNotification | None:
     """Add an audit row inside the caller's transaction (does not commit). A redelivered id is logged once
-    (``None`` answers that the id was already logged)."""
+    (``None`` answers that the id was already logged). Only verified notifications may pass an id."""
     row = PaymentNotification(
-        channel=WECHAT,
-        notification_id=notification_id or None,
-        transaction_id=(transaction.transaction_id or "")[:64] if transaction else "",
-        out_trade_no=(transaction.out_trade_no or "")[:64] if transaction else "",
-        outcome=outcome,
-        summary=summary,
-        received_at=clock.now(),
+        channel=channel, notification_id=notification_id or None, transaction_id=transaction_id[:64],
+        out_trade_no=out_trade_no[:64], outcome=outcome, summary=summary, received_at=clock.now(),
     )
     if notification_id is None:
         session.add(row)
@@ -227,115 +185,55 @@ async def _log(
     return row
 
 
-def _rejection_of(exc: WeChatPayVerificationError, headers: Mapping[str, str]) -> str:
-    signature = next((v for k, v in headers.items() if k.lower() == "wechatpay-signature"), "")
-    if signature.startswith(PROBE_SIGNATURE_PREFIX):
-        return "rejected_probe"
-    if isinstance(exc, WeChatPayTimestampStale):
-        return "rejected_stale"
-    if isinstance(exc, WeChatPayDecryptError):
-        return "rejected_decrypt"
-    if isinstance(exc, WeChatPaySignatureInvalid):
-        return "rejected_signature"
-    return "rejected_event"
-
-
-async def apply_wechat_notification(
-    session: AsyncSession, client: WeChatPayClient, headers: Mapping[str, str], body: bytes
+async def reject(
+    session: AsyncSession, payment: VerifiedPayment | None, outcome: str, *, channel: str,
+    notification_id: str | None = None, summary: dict[str, Any],
 ) -> NotificationResult:
-    """Verify a WeChat Pay payment notification and apply it once; commits (the log row too, when rejected).
-
-    Unverifiable notifications (bad or probe signature, stale timestamp, undecryptable) are logged and change
-    nothing. A verified one must be ``SUCCESS`` for a known ``out_trade_no`` with the attempt's amount,
-    appid and mchid, else it is rejected and logged.
-    """
-    try:
-        notification = client.parse_payment_notification(headers, body)
-    except WeChatPayVerificationError as exc:
-        outcome = _rejection_of(exc, headers)
-        await _log(session, outcome=outcome, notification_id=None, transaction=None,
-                   summary={"error": str(exc)[:200]})
-        await session.commit()
-        log.warning("wechatpay_notification_rejected", outcome=outcome, error=str(exc))
-        return NotificationResult(outcome)
-    envelope = notification.envelope
-    return await _apply_transaction(
-        session, client, notification.transaction, notification_id=envelope.id[:64] or None,
-        extra={"event_type": envelope.event_type, "source": "notification"},
+    """Log a refused notification and commit; nothing else changes."""
+    await log_notification(
+        session, channel=channel, outcome=outcome, notification_id=notification_id,
+        transaction_id=payment.transaction_id if payment else "", out_trade_no=payment.out_trade_no if payment else "",
+        summary=summary,
     )
+    await session.commit()
+    log.warning("payment_notification_rejected", channel=channel, outcome=outcome,
+                out_trade_no=payment.out_trade_no if payment else None)
+    return NotificationResult(outcome)
 
 
-async def reconcile_wechat_payment(session: AsyncSession, client: WeChatPayClient, order_id: int) -> NotificationResult:
-    """Ask the gateway about a still-pending order's WeChat attempts and apply a ``SUCCESS`` like a notification.
-
-    For the timeout sweep and support staff: a notification that never arrived must not lose the payment.
-    Answers ``not_pending`` when the order is no longer pending and ``not_paid`` when no attempt was paid.
-    """
-    status = await session.scalar(select(Order.status).where(Order.id == order_id))
-    if status is None:
-        raise NotFound("订单不存在")
-    if status != order_states.PENDING_PAYMENT:
-        await session.rollback()
-        return NotificationResult("not_pending")
-    out_trade_nos = list(
-        await session.scalars(
-            select(PaymentAttempt.out_trade_no)
-            .where(PaymentAttempt.order_id == order_id, PaymentAttempt.channel == WECHAT,
-                   PaymentAttempt.status.in_(("created", "closed")))
-            .order_by(PaymentAttempt.id.desc())
-        )
-    )
-    await session.rollback()
-    for out_trade_no in out_trade_nos:
-        try:
-            transaction = await client.query_by_out_trade_no(out_trade_no)
-        except WeChatPayGatewayError as exc:
-            if exc.code == "ORDER_NOT_EXIST":
-                continue
-            raise _gateway_unavailable(exc) from exc
-        except WeChatPayError as exc:
-            raise _gateway_unavailable(exc) from exc
-        if transaction.trade_state == "SUCCESS":
-            return await _apply_transaction(
-                session, client, transaction, notification_id=None, extra={"source": "reconcile"}
-            )
-    return NotificationResult("not_paid")
-
-
-async def _apply_transaction(
-    session: AsyncSession, client: WeChatPayClient, transaction: Transaction, *, notification_id: str | None,
-    extra: dict[str, Any],
+async def settle_payment(
+    session: AsyncSession, gateways: Gateways, payment: VerifiedPayment, *, notification_id: str | None,
+    summary: dict[str, Any],
 ) -> NotificationResult:
-    """Check a verified transaction against its attempt and apply it once; commits."""
+    """Check a verified payment against its attempt and book it once; commits (then sends any refund).
 
-    async def reject(outcome: str) -> NotificationResult:
-        await _log(session, outcome=outcome, notification_id=notification_id, transaction=transaction,
-                   summary=_summary(transaction, **extra))
-        await session.commit()
-        log.warning("wechatpay_transaction_rejected", out_trade_no=transaction.out_trade_no, outcome=outcome)
-        return NotificationResult(outcome)
+    The attempt must exist on this channel with the payment's amount, appid and mchid, else the payment is
+    rejected and logged. The winner of the conditional UPDATE books it; a repeat answers ``duplicate``; a
+    different transaction for an attempt already paid is ``rejected_conflict``.
+    """
+    channel = payment.channel
 
-    if transaction.trade_state != "SUCCESS" or not transaction.transaction_id:
-        return await reject("rejected_state")
+    async def refuse(outcome: str) -> NotificationResult:
+        return await reject(session, payment, outcome, channel=channel, notification_id=notification_id,
+                            summary=summary)
+
     attempt = await session.scalar(
-        select(PaymentAttempt).where(
-            PaymentAttempt.out_trade_no == transaction.out_trade_no, PaymentAttempt.channel == WECHAT
-        )
+        select(PaymentAttempt).where(PaymentAttempt.out_trade_no == payment.out_trade_no,
+                                     PaymentAttempt.channel == channel)
     )
     if attempt is None:
-        return await reject("rejected_unknown_trade")
-    attempt_id, order_id, amount = attempt.id, attempt.order_id, attempt.amount
-    if (transaction.appid, transaction.mchid) != (attempt.appid, attempt.mchid) or transaction.mchid != client.mchid:
-        return await reject("rejected_merchant")
-    if transaction.total != amount or transaction.currency != "CNY":
-        return await reject("rejected_amount")
-    transaction_id = transaction.transaction_id
+        return await refuse("rejected_unknown_trade")
+    attempt_id, order_id, topup_id, amount = attempt.id, attempt.order_id, attempt.topup_id, attempt.amount
+    if (payment.appid, payment.mchid) != (attempt.appid, attempt.mchid):
+        return await refuse("rejected_merchant")
+    if payment.amount != amount or payment.currency != "CNY":
+        return await refuse("rejected_amount")
     try:
         claimed = await session.execute(
             update(PaymentAttempt)
             .where(PaymentAttempt.id == attempt_id, PaymentAttempt.status.in_(("created", "closed")),
                    PaymentAttempt.transaction_id.is_(None))
-            .values(status="paid", transaction_id=transaction_id, paid_at=transaction.success_time or clock.now())
+            .values(status="paid", transaction_id=payment.transaction_id, paid_at=payment.paid_at or clock.now())
             .execution_options(synchronize_session=False)
         )
     except IntegrityError:
@@ -343,29 +241,33 @@ async def _apply_transaction(
         claimed = None
     if claimed is None or claimed.rowcount != 1:
         current = await session.scalar(select(PaymentAttempt.transaction_id).where(PaymentAttempt.id == attempt_id))
-        if current != transaction_id:
-            return await reject("rejected_conflict")
-        await _log(session, outcome=DUPLICATE, notification_id=notification_id, transaction=transaction,
-                   summary=_summary(transaction, **extra))
+        if current != payment.transaction_id:
+            return await refuse("rejected_conflict")
+        await log_notification(session, channel=channel, outcome=DUPLICATE, notification_id=notification_id,
+                               transaction_id=payment.transaction_id, out_trade_no=payment.out_trade_no,
+                               summary=summary)
         await session.commit()
-        await refunds.send_pending_refunds(session, client, attempt_id)
+        await refunds.send_pending_refunds(session, gateways, attempt_id=attempt_id)
         return NotificationResult(DUPLICATE)
-    # Logged before mark_paid, whose commit then covers the attempt, the log row and the order together.
-    log_row = await _log(session, outcome=APPLIED, notification_id=notification_id, transaction=transaction,
-                         summary=_summary(transaction, **extra))
+    # Logged before booking, whose commit then covers the attempt, the log row and the order (or top-up).
+    log_row = await log_notification(session, channel=channel, outcome=APPLIED, notification_id=notification_id,
+                                     transaction_id=payment.transaction_id, out_trade_no=payment.out_trade_no,
+                                     summary=summary)
     try:
-        await orders_service.mark_paid(session, order_id, paid_amount=amount, payment_ref=transaction_id)
+        if topup_id is not None:
+            await wallet_service.credit_topup(session, topup_id, amount=amount, payment_ref=payment.transaction_id)
+        else:
+            await orders_service.mark_paid(session, order_id, paid_amount=amount, payment_ref=payment.transaction_id)
     except Conflict as exc:
         if exc.code not in _REFUND_CODES:
             await session.rollback()  # e.g. order_busy: answer non-2xx so the gateway retries
             raise
-        reason = f"订单无法入账（{exc.code}），自动全额退款"
-        await refunds.record_refund(session, attempt_id, transaction, reason=reason)
+        await refunds.record_full_refund(session, attempt_id, reason=f"订单无法入账（{exc.code}），自动全额退款")
         if log_row is not None:
             log_row.outcome = REFUND_REQUESTED
-            log_row.summary = _summary(transaction, order_error=exc.code, **extra)
+            log_row.summary = {**summary, "order_error": exc.code}
         await session.commit()
-        await refunds.send_pending_refunds(session, client, attempt_id)
+        await refunds.send_pending_refunds(session, gateways, attempt_id=attempt_id)
         return NotificationResult(REFUND_REQUESTED)
     await session.commit()
     return NotificationResult(APPLIED)

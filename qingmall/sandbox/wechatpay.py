@@ -1,14 +1,18 @@
-"""A fake of the WeChat Pay API v3 server (JSAPI), with real cryptography, for development and tests.
+"""A fake of the WeChat Pay API v3 server (JSAPI and H5), with real cryptography, for development and tests.
 
 Serves at its root the paths of ``api.mch.weixin.qq.com`` that Qingmall uses:
 
 - ``POST /v3/pay/transactions/jsapi``: validates the order, returns ``prepay_id``; the same
   ``out_trade_no`` with the same parameters gives the same ``prepay_id``, different ones 400 INVALID_REQUEST;
   a paid order 400 ORDERPAID, a closed one 400 ORDER_CLOSED.
+- ``POST /v3/pay/transactions/h5``: the same rules minus ``payer``, plus ``scene_info.payer_client_ip`` and
+  ``scene_info.h5_info.type``; returns ``h5_url``, a link to the sandbox cashier valid for 5 minutes (a new
+  call with the same parameters gives a new link, as WeChat's ``h5_url`` expires).
 - ``GET /v3/pay/transactions/out-trade-no/{no}?mchid=``: the order (404 ORDER_NOT_EXIST).
 - ``POST /v3/pay/transactions/out-trade-no/{no}/close``: 204; a paid order 400 ORDERPAID.
 - ``POST /v3/refund/domestic/refunds``: PROCESSING refund, idempotent on ``out_refund_no``; refunds over
   the paid amount or of an unpaid order 400 INVALID_REQUEST / 404 RESOURCE_NOT_EXISTS.
+- ``GET /v3/refund/domestic/refunds/{out_refund_no}``: the refund (404 RESOURCE_NOT_EXISTS).
 
 Every request must carry a valid merchant ``Authorization`` (SHA256withRSA by the merchant key registered
 under ``merchant_serial_no``, timestamp within 5 minutes): otherwise 401 SIGN_ERROR. Every response is
@@ -17,20 +21,28 @@ signed with the sandbox's own key: in ``mode="public_key"`` with the WeChat Pay 
 serial). Both key pairs and the self-signed certificate are generated at start-up, never stored.
 
 Tests drive payments with ``pay`` / ``complete_refund`` and get the matching signed, encrypted callback
-from ``build_notification`` (also in ``stale``, ``forged`` and ``probe`` variants).
+from ``build_notification`` (also in ``stale``, ``forged`` and ``probe`` variants). The browser side (the
+cashier a shopper pays in, and the routes that really POST notifications to ``notify_url``) is in
+``wechatpay_cashier``; the delivery itself (one attempt awaited, bounded retries in the background, every
+attempt recorded on the order or refund) is ``deliver`` here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import threading
 from collections import Counter
+from collections.abc import Coroutine
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import httpx
 import orjson
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -55,6 +67,13 @@ from qingmall.integrations.wechatpay.crypto import (
 )
 from qingmall.integrations.wechatpay.errors import WeChatPayVerificationError
 
+log = structlog.get_logger("qingmall.sandbox.wechatpay")
+
+DEFAULT_MOUNT_PATH = "/sandbox/wechatpay"
+H5_URL_TTL = timedelta(minutes=5)
+# WeChat retries for ~24 h (15s, 15s, 30s, 3m, 10m, ... 6h); the fake keeps the backoff but bounds it.
+DEFAULT_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0)
+DELIVERY_TIMEOUT_SECONDS = 5.0  # WeChat waits 5 s for the merchant's answer
 _OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 _OUT_REFUND_NO = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")
 NotificationVariant = Literal["valid", "stale", "forged", "probe"]
@@ -107,8 +126,48 @@ class SandboxError(Exception):
 
 
 @dataclass
+class DeliveryAttempt:
+    """One POST of a notification to the merchant's ``notify_url`` and what it answered.
+
+    ``status_code`` is ``None`` when there was no answer (network error, timeout); ``reply`` is the start of
+    the answer's body (the app's ``{"code", "message"}`` when it refused).
+    """
+
+    event_type: str
+    variant: str
+    notify_url: str
+    at: datetime
+    status_code: int | None
+    reply: str = ""
+    error: str | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event_type": self.event_type,
+            "variant": self.variant,
+            "notify_url": self.notify_url,
+            "at": _rfc3339(self.at),
+            "status_code": self.status_code,
+            "reply": self.reply,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class CashierLink:
+    """What an ``h5_url`` token opens: the order's cashier, until ``expires_at`` (opening, not paying)."""
+
+    out_trade_no: str
+    expires_at: datetime
+
+
+@dataclass
 class SandboxOrder:
-    """One JSAPI order held by the fake."""
+    """One order held by the fake: ``trade_type`` JSAPI (mini-program) or MWEB (H5, no openid until paid)."""
 
     appid: str
     out_trade_no: str
@@ -123,6 +182,10 @@ class SandboxOrder:
     transaction_id: str | None = None
     success_time: datetime | None = None
     refunded: int = 0
+    trade_type: str = "JSAPI"
+    payer_client_ip: str | None = None
+    time_expire: datetime | None = None
+    deliveries: list[DeliveryAttempt] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +203,7 @@ class SandboxRefund:
     create_time: datetime
     status: str = "PROCESSING"
     success_time: datetime | None = None
+    deliveries: list[DeliveryAttempt] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -149,10 +213,22 @@ class SandboxNotification:
     headers: dict[str, str]
     body: bytes
     plaintext: dict[str, Any] = field(repr=False)
+    event_type: str = ""
 
 
 def _rfc3339(moment: datetime) -> str:
     return clock.to_shanghai(moment).isoformat(timespec="seconds")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """``time_expire`` as sent (RFC 3339); ``None`` when absent or unreadable (then it is not enforced)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 class WeChatPaySandbox:
@@ -161,6 +237,17 @@ class WeChatPaySandbox:
     ``mode`` picks the key that signs responses and notifications; both the public key (``public_key_id``)
     and the platform certificate (``certificate``) exist from the start so a client can be configured with
     either or both, and a test can switch ``mode`` mid-way as a real migration would.
+
+    Settable by whoever mounts the fake:
+
+    - ``public_base_url``: where browsers reach the fake (``https://host/sandbox/wechatpay``), the prefix of
+      ``h5_url``; ``""`` gives relative links under ``/sandbox/wechatpay`` (fine when the shop and the fake
+      share one server, as in ``make run``).
+    - ``delivery_transport``: the httpx transport notifications are POSTed through (``None``: the network;
+      tests route it into the app with ``httpx.ASGITransport``). ``retry_delays``: seconds before each retry
+      of a notification the merchant did not acknowledge.
+    - ``refund_completion_delay``: seconds after which a new refund succeeds by itself and its REFUND.SUCCESS
+      is delivered (``None``: refunds stay PROCESSING until ``complete_refund`` or the complete route).
     """
 
     def __init__(
@@ -189,6 +276,15 @@ class WeChatPaySandbox:
         self.calls: Counter[str] = Counter()
         self.orders: dict[str, SandboxOrder] = {}
         self.refunds: dict[str, SandboxRefund] = {}
+        self.cashier_links: dict[str, CashierLink] = {}
+        self.merchant_name = "轻商城"
+        self.public_base_url = ""
+        self.delivery_transport: httpx.AsyncBaseTransport | None = None
+        self.delivery_timeout = DELIVERY_TIMEOUT_SECONDS
+        self.retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+        self.refund_completion_delay: float | None = None
+        self._completions_scheduled: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._lock = threading.Lock()
 
     @property
@@ -236,11 +332,11 @@ class WeChatPaySandbox:
         except (WeChatPayVerificationError, UnicodeDecodeError) as exc:
             raise SandboxError(401, "SIGN_ERROR", f"签名错误: {exc}") from exc
 
-    def jsapi_prepay(self, payload: Any) -> dict[str, Any]:
+    def _order_fields(self, payload: Any) -> dict[str, Any]:
+        """The fields JSAPI and H5 orders share, validated in WeChat's order (merchant first)."""
         if not isinstance(payload, dict):
             raise SandboxError(400, "PARAM_ERROR", "请求体不是 JSON 对象")
         amount = payload.get("amount") if isinstance(payload.get("amount"), dict) else {}
-        payer = payload.get("payer") if isinstance(payload.get("payer"), dict) else {}
         out_trade_no = payload.get("out_trade_no")
         description = payload.get("description")
         total = amount.get("total")
@@ -254,40 +350,112 @@ class WeChatPaySandbox:
             raise SandboxError(400, "PARAM_ERROR", "description 长度错误")
         if not isinstance(total, int) or isinstance(total, bool) or total < 1:
             raise SandboxError(400, "PARAM_ERROR", "amount.total 必须为正整数（分）")
-        if not isinstance(payer.get("openid"), str) or not payer["openid"]:
-            raise SandboxError(400, "PARAM_ERROR", "缺少 payer.openid")
+        return {
+            "appid": payload["appid"],
+            "out_trade_no": out_trade_no,
+            "description": description,
+            "total": total,
+            "currency": str(amount.get("currency") or "CNY"),
+            "attach": payload.get("attach") if isinstance(payload.get("attach"), str) else None,
+            "time_expire": _parse_time(payload.get("time_expire")),
+        }
+
+    @staticmethod
+    def _check_notify_url(payload: dict[str, Any]) -> str:
         if not isinstance(payload.get("notify_url"), str) or not payload["notify_url"].startswith("http"):
             raise SandboxError(400, "PARAM_ERROR", "notify_url 格式错误")
+        return payload["notify_url"]
+
+    @staticmethod
+    def _check_reusable(existing: SandboxOrder) -> None:
+        if existing.trade_state in ("SUCCESS", "REFUND"):
+            raise SandboxError(400, "ORDERPAID", "该订单已支付")
+        if existing.trade_state == "CLOSED":
+            raise SandboxError(400, "ORDER_CLOSED", "订单已关闭")
+
+    def jsapi_prepay(self, payload: Any) -> dict[str, Any]:
+        fields = self._order_fields(payload)
+        payer = payload.get("payer") if isinstance(payload.get("payer"), dict) else {}
+        if not isinstance(payer.get("openid"), str) or not payer["openid"]:
+            raise SandboxError(400, "PARAM_ERROR", "缺少 payer.openid")
+        notify_url = self._check_notify_url(payload)
         with self._lock:
             self.calls["jsapi"] += 1
-            existing = self.orders.get(out_trade_no)
+            existing = self.orders.get(fields["out_trade_no"])
             if existing is not None:
-                if existing.trade_state in ("SUCCESS", "REFUND"):
-                    raise SandboxError(400, "ORDERPAID", "该订单已支付")
-                if existing.trade_state == "CLOSED":
-                    raise SandboxError(400, "ORDER_CLOSED", "订单已关闭")
-                same = (existing.total, existing.openid, existing.description, existing.appid) == (
-                    total,
+                self._check_reusable(existing)
+                same = (existing.trade_type, existing.total, existing.openid, existing.description, existing.appid) == (
+                    "JSAPI",
+                    fields["total"],
                     payer["openid"],
-                    description,
-                    payload["appid"],
+                    fields["description"],
+                    fields["appid"],
                 )
                 if not same:
                     raise SandboxError(400, "INVALID_REQUEST", "201 商户订单号重复")
                 return {"prepay_id": existing.prepay_id}
             order = SandboxOrder(
-                appid=payload["appid"],
-                out_trade_no=out_trade_no,
-                description=description,
-                total=total,
-                currency=str(amount.get("currency") or "CNY"),
-                openid=payer["openid"],
-                notify_url=payload["notify_url"],
-                attach=payload.get("attach") if isinstance(payload.get("attach"), str) else None,
-                prepay_id="wx" + secrets.token_hex(16),
+                **fields, openid=payer["openid"], notify_url=notify_url, prepay_id="wx" + secrets.token_hex(16)
             )
-            self.orders[out_trade_no] = order
+            self.orders[order.out_trade_no] = order
             return {"prepay_id": order.prepay_id}
+
+    def h5_prepay(self, payload: Any) -> dict[str, Any]:
+        """``POST /v3/pay/transactions/h5``: an MWEB order and a fresh 5-minute link to its cashier."""
+        fields = self._order_fields(payload)
+        scene = payload.get("scene_info") if isinstance(payload.get("scene_info"), dict) else {}
+        h5_info = scene.get("h5_info") if isinstance(scene.get("h5_info"), dict) else {}
+        client_ip = scene.get("payer_client_ip")
+        if not isinstance(client_ip, str) or not 1 <= len(client_ip) <= 45:
+            raise SandboxError(400, "PARAM_ERROR", "缺少 scene_info.payer_client_ip")
+        if h5_info.get("type") not in ("Wap", "iOS", "Android"):
+            raise SandboxError(400, "PARAM_ERROR", "scene_info.h5_info.type 须为 Wap、iOS 或 Android")
+        notify_url = self._check_notify_url(payload)
+        with self._lock:
+            self.calls["h5"] += 1
+            existing = self.orders.get(fields["out_trade_no"])
+            if existing is not None:
+                self._check_reusable(existing)
+                same = (existing.trade_type, existing.total, existing.description, existing.appid) == (
+                    "MWEB",
+                    fields["total"],
+                    fields["description"],
+                    fields["appid"],
+                )
+                if not same:
+                    raise SandboxError(400, "INVALID_REQUEST", "201 商户订单号重复")
+                existing.payer_client_ip = client_ip
+            else:
+                existing = SandboxOrder(
+                    **fields,
+                    openid="",
+                    notify_url=notify_url,
+                    prepay_id="wx" + secrets.token_hex(16),
+                    trade_type="MWEB",
+                    payer_client_ip=client_ip,
+                )
+                self.orders[existing.out_trade_no] = existing
+            token = secrets.token_urlsafe(24)
+            self.cashier_links[token] = CashierLink(existing.out_trade_no, clock.now() + H5_URL_TTL)
+            base = self.public_base_url.rstrip("/") or DEFAULT_MOUNT_PATH
+            return {"h5_url": f"{base}/cashier/{token}"}
+
+    def cashier_order(self, token: str, *, opening: bool) -> SandboxOrder:
+        """The order behind an ``h5_url`` token: 404 unknown; 410 when ``opening`` a link past its 5 minutes."""
+        with self._lock:
+            link = self.cashier_links.get(token)
+            if link is None or link.out_trade_no not in self.orders:
+                raise SandboxError(404, "RESOURCE_NOT_EXISTS", "支付链接不存在")
+            if opening and clock.now() > link.expires_at:
+                raise SandboxError(410, "LINK_EXPIRED", "支付链接已过期，请返回商户页面重新发起支付")
+            return self.orders[link.out_trade_no]
+
+    def order_by_prepay_id(self, prepay_id: str) -> SandboxOrder:
+        with self._lock:
+            order = next((o for o in self.orders.values() if o.prepay_id == prepay_id), None)
+            if order is None:
+                raise SandboxError(404, "RESOURCE_NOT_EXISTS", "预支付交易单不存在")
+            return order
 
     def _order(self, out_trade_no: str) -> SandboxOrder:
         order = self.orders.get(out_trade_no)
@@ -300,14 +468,15 @@ class WeChatPaySandbox:
             "appid": order.appid,
             "mchid": self.mchid,
             "out_trade_no": order.out_trade_no,
-            "trade_type": "JSAPI",
+            "trade_type": order.trade_type,
             "trade_state": order.trade_state,
             "trade_state_desc": {"NOTPAY": "订单未支付", "SUCCESS": "支付成功", "CLOSED": "订单已关闭"}.get(
                 order.trade_state, order.trade_state
             ),
-            "payer": {"openid": order.openid},
             "amount": {"total": order.total, "currency": order.currency},
         }
+        if order.openid:  # an H5 payer is known only once paid
+            data["payer"] = {"openid": order.openid}
         if order.attach is not None:
             data["attach"] = order.attach
         if order.transaction_id is not None:
@@ -344,6 +513,8 @@ class WeChatPaySandbox:
             order.trade_state = "SUCCESS"
             order.transaction_id = "4200" + secrets.token_hex(12)
             order.success_time = clock.now()
+            if not order.openid:
+                order.openid = "o" + secrets.token_urlsafe(21)[:27]
             return order
 
     def refund_json(self, refund: SandboxRefund) -> dict[str, Any]:
@@ -413,11 +584,25 @@ class WeChatPaySandbox:
             self.refunds[out_refund_no] = record
             return self.refund_json(record)
 
+    def query_refund(self, out_refund_no: str) -> dict[str, Any]:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``."""
+        with self._lock:
+            self.calls["refund_query"] += 1
+            refund = self.refunds.get(out_refund_no)
+            if refund is None:
+                raise SandboxError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+            return self.refund_json(refund)
+
     def complete_refund(self, out_refund_no: str, status: str = "SUCCESS") -> SandboxRefund:
-        """Move a PROCESSING refund to SUCCESS, CLOSED or ABNORMAL (a refund that does not succeed is restored)."""
+        """Move a PROCESSING refund to SUCCESS, CLOSED or ABNORMAL (a refund that does not succeed is restored).
+
+        A refund that already finished is returned unchanged (completing twice must not restore twice).
+        """
         with self._lock:
             refund = self.refunds[out_refund_no]
             order = self.orders[refund.out_trade_no]
+            if refund.status != "PROCESSING":
+                return refund
             refund.status = status
             if status == "SUCCESS":
                 refund.success_time = clock.now()
@@ -475,7 +660,174 @@ class WeChatPaySandbox:
             headers["Wechatpay-Signature"] = rsa_sign(_new_key(), message)
         elif variant == "probe":
             headers["Wechatpay-Signature"] = PROBE_SIGNATURE_PREFIX + secrets.token_hex(16)
-        return SandboxNotification(headers=headers, body=body, plaintext=plaintext)
+        return SandboxNotification(headers=headers, body=body, plaintext=plaintext, event_type=event_type)
+
+    # --- delivering notifications to notify_url ------------------------------------------------------------
+
+    def resign(self, notification: SandboxNotification) -> SandboxNotification:
+        """The same notification (same id and body) with fresh signature headers, as each WeChat retry has."""
+        return SandboxNotification(
+            headers=self.signed_headers(notification.body),
+            body=notification.body,
+            plaintext=notification.plaintext,
+            event_type=notification.event_type,
+        )
+
+    async def post_notification(
+        self, url: str, notification: SandboxNotification, *, variant: str, record: list[DeliveryAttempt]
+    ) -> DeliveryAttempt:
+        """POST one notification to ``url`` and append what it answered to ``record``. Never raises."""
+        headers = {**notification.headers, "Content-Type": "application/json", "User-Agent": "Mozilla/4.0"}
+        # a client per delivery, as the fake serves several event loops (the server's, a job's) and a pooled
+        # client belongs to one; an injected transport stays open (its owner closes it)
+        http = httpx.AsyncClient(transport=self.delivery_transport, timeout=self.delivery_timeout, trust_env=False)
+        try:
+            try:
+                response = await http.post(url, content=notification.body, headers=headers)
+            finally:
+                if self.delivery_transport is None:
+                    await http.aclose()
+            attempt = DeliveryAttempt(
+                notification.event_type, variant, url, clock.now(), response.status_code, response.text[:300]
+            )
+        except httpx.HTTPError as exc:
+            attempt = DeliveryAttempt(
+                notification.event_type, variant, url, clock.now(), None, error=f"{type(exc).__name__}: {exc}"[:300]
+            )
+        with self._lock:
+            record.append(attempt)
+        log.info(
+            "wechatpay_sandbox_notification_delivered",
+            event_type=notification.event_type,
+            variant=variant,
+            url=url,
+            status_code=attempt.status_code,
+            error=attempt.error,
+        )
+        return attempt
+
+    async def deliver(
+        self, url: str, notification: SandboxNotification, record: list[DeliveryAttempt]
+    ) -> DeliveryAttempt:
+        """Deliver as WeChat does: the first attempt now (awaited), and if the merchant did not acknowledge it
+        (non-2xx, network error, timeout), retries after each of ``retry_delays`` in a background task."""
+        attempt = await self.post_notification(url, notification, variant="valid", record=record)
+        if not attempt.acknowledged and self.retry_delays:
+            self.spawn(self._retry(url, notification, record, tuple(self.retry_delays)))
+        return attempt
+
+    async def _retry(
+        self, url: str, notification: SandboxNotification, record: list[DeliveryAttempt], delays: tuple[float, ...]
+    ) -> None:
+        for delay in delays:
+            await asyncio.sleep(delay)
+            attempt = await self.post_notification(url, self.resign(notification), variant="valid", record=record)
+            if attempt.acknowledged:
+                return
+        log.warning("wechatpay_sandbox_notification_abandoned", url=url, event_type=notification.event_type)
+
+    async def notify_payment(self, out_trade_no: str) -> DeliveryAttempt:
+        """Deliver the TRANSACTION.SUCCESS of a paid order to its ``notify_url`` (retrying in the background)."""
+        notification = self.build_notification(out_trade_no)
+        order = self._order(out_trade_no)
+        return await self.deliver(order.notify_url, notification, order.deliveries)
+
+    async def notify_refund(self, out_refund_no: str) -> DeliveryAttempt | None:
+        """Deliver a finished refund's REFUND.* notification; ``None`` when the refund gave no ``notify_url``."""
+        refund = self.refunds[out_refund_no]
+        if not refund.notify_url:
+            return None
+        return await self.deliver(
+            refund.notify_url, self.build_notification(out_refund_no=out_refund_no), refund.deliveries
+        )
+
+    async def deliver_on_request(
+        self,
+        *,
+        out_trade_no: str | None = None,
+        out_refund_no: str | None = None,
+        variant: NotificationVariant = "valid",
+        times: int = 1,
+        concurrently: bool = False,
+    ) -> list[DeliveryAttempt]:
+        """Send one notification of the order (or refund) as it stands, ``times`` times (the same id, as
+        WeChat's duplicates are), at once or one after another; no retries. For people and tests watching
+        how the app answers duplicates and bad signatures."""
+        with self._lock:
+            if out_refund_no is not None:
+                target: SandboxOrder | SandboxRefund | None = self.refunds.get(out_refund_no)
+                if target is None:
+                    raise SandboxError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+            else:
+                target = self._order(out_trade_no or "")
+            url = target.notify_url
+        if not url:
+            raise SandboxError(400, "PARAM_ERROR", "该退款没有 notify_url")
+        notification = self.build_notification(out_trade_no, out_refund_no=out_refund_no, variant=variant)
+
+        def send() -> Coroutine[Any, Any, DeliveryAttempt]:
+            return self.post_notification(url, notification, variant=variant, record=target.deliveries)
+
+        if concurrently:
+            return list(await asyncio.gather(*(send() for _ in range(times))))
+        return [await send() for _ in range(times)]
+
+    async def finish_refund(self, out_refund_no: str, status: str = "SUCCESS") -> DeliveryAttempt | None:
+        """Complete a PROCESSING refund and deliver its notification; 404 unknown, 409 already finished."""
+        with self._lock:
+            refund = self.refunds.get(out_refund_no)
+            if refund is None:
+                raise SandboxError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+            if refund.status != "PROCESSING":
+                raise SandboxError(409, "REFUND_NOT_PROCESSING", f"退款已是 {refund.status} 状态")
+        self.complete_refund(out_refund_no, status)
+        return await self.notify_refund(out_refund_no)
+
+    def schedule_refund_completion(self, out_refund_no: str) -> None:
+        """With ``refund_completion_delay`` set, complete a new refund that long from now (once per refund)."""
+        delay = self.refund_completion_delay
+        with self._lock:
+            refund = self.refunds.get(out_refund_no)
+            if delay is None or refund is None or refund.status != "PROCESSING":
+                return
+            if out_refund_no in self._completions_scheduled:
+                return
+            self._completions_scheduled.add(out_refund_no)
+        self.spawn(self._complete_later(out_refund_no, delay))
+
+    async def _complete_later(self, out_refund_no: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        with suppress(SandboxError):  # completed meanwhile by hand
+            await self.finish_refund(out_refund_no)
+
+    # --- background work -----------------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on the running event loop, kept referenced until done.
+
+        It lives on the loop of the request that started it: in ``make run`` that is the server's loop; a loop
+        that ends first (a job's ``asyncio.run``) takes the work with it, like a notification WeChat gives up.
+        """
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("wechatpay_sandbox_task_failed", error=repr(task.exception()))
+
+    async def drain(self) -> None:
+        """Wait until the background retries and refund completions (including any they start) are done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel the background work (at shutdown, or at the end of a test)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _path_with_query(request: Request) -> str:
@@ -532,8 +884,24 @@ def create_wechatpay_sandbox(state: WeChatPaySandbox) -> FastAPI:
     async def close(request: Request, out_trade_no: str) -> Response:
         return await handle(request, lambda payload: sandbox.close(out_trade_no, payload))
 
+    @app.post("/v3/pay/transactions/h5")
+    async def h5(request: Request) -> Response:
+        return await handle(request, sandbox.h5_prepay)
+
+    def create_refund(payload: Any) -> dict[str, Any]:
+        created = sandbox.create_refund(payload)
+        sandbox.schedule_refund_completion(created["out_refund_no"])
+        return created
+
     @app.post("/v3/refund/domestic/refunds")
     async def refund(request: Request) -> Response:
-        return await handle(request, sandbox.create_refund)
+        return await handle(request, create_refund)
 
+    @app.get("/v3/refund/domestic/refunds/{out_refund_no}")
+    async def refund_query(request: Request, out_refund_no: str) -> Response:
+        return await handle(request, lambda _: sandbox.query_refund(out_refund_no))
+
+    from qingmall.sandbox.wechatpay_cashier import install_cashier
+
+    install_cashier(app, sandbox)
     return app

@@ -12,9 +12,12 @@ PERMISSIONS: dict[str, str] = {
     "orders.read": "查看订单",
     "orders.ship": "订单发货",
     "orders.cancel": "取消订单",
+    "aftersales.manage": "售后处理（审核、确认退货、退款）",
     "shipping.write": "编辑运费模板",
     "reviews.moderate": "评价管理（回复、隐藏）",
     "shoppers.read": "查看顾客",
+    "balance.adjust": "调整顾客余额",
+    "payments.reconcile": "支付对账与补单查询",
     "staff.manage": "管理员工与角色",
     "audit.read": "查看操作日志",
     "media.upload": "上传图片",
@@ -27,13 +30,16 @@ ROLES: dict[str, dict[str, object]] = {
         "permissions": frozenset(
             {
                 "catalog.read", "catalog.write", "inventory.write", "orders.read", "orders.cancel",
-                "shipping.write", "reviews.moderate", "shoppers.read", "media.upload", "audit.read",
+                "aftersales.manage", "shipping.write", "reviews.moderate", "shoppers.read", "media.upload",
+                "audit.read", "payments.reconcile",
             }
         ),
     },
     "customer_service": {
         "label": "客服",
-        "permissions": frozenset({"catalog.read", "orders.read", "orders.cancel", "reviews.moderate", "shoppers.read"}),
+        "permissions": frozenset(
+            {"catalog.read", "orders.read", "orders.cancel", "aftersales.manage", "reviews.moderate", "shoppers.read"}
+        ),
     },
     "warehouse": {
         "label": "仓库",

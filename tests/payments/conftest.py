@@ -1,4 +1,4 @@
-"""Payments fixtures: the app with the payments router mounted and a WeChat Pay client on the sandbox."""
+"""Payments fixtures: the app with the payments router mounted and WeChat Pay and Alipay clients on their sandboxes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import qingmall.payments.models  # noqa: F401  (tables registered before the schema is built)
+from qingmall.integrations.alipay import AlipayClient
 from qingmall.integrations.wechatpay import SignatureVerifier, WeChatPayClient
+from qingmall.payments.gateways import Gateways
+from qingmall.sandbox.alipay import AlipaySandbox, create_alipay_sandbox
 from qingmall.sandbox.wechatpay import WeChatPaySandbox, create_wechatpay_sandbox
 
 MCHID, MERCHANT_SERIAL = "1900000109", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 APIV3_KEY = "a" * 16 + "0123456789ABCDEF"
+ALIPAY_APP_ID = "2021000000000001"
 
 
 @cache
@@ -47,7 +51,38 @@ async def wechatpay(sandbox):
     await client.aclose()
 
 
+@cache
+def alipay_app_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture
-async def app(app, wechatpay):
-    app.state.wechatpay_client = wechatpay
+def alipay_sandbox() -> AlipaySandbox:
+    return AlipaySandbox(app_id=ALIPAY_APP_ID, app_public_key=alipay_app_key().public_key())
+
+
+@pytest.fixture
+async def alipay(alipay_sandbox):
+    client = AlipayClient(
+        app_id=ALIPAY_APP_ID,
+        seller_id=alipay_sandbox.seller_id,
+        private_key=alipay_app_key(),
+        alipay_public_key=alipay_sandbox.alipay_public_key,
+        gateway_url="http://alipay.test/gateway.do",
+        transport=httpx.ASGITransport(app=create_alipay_sandbox(alipay_sandbox)),
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def gateways(wechatpay, alipay, settings) -> Gateways:
+    return Gateways(
+        wechatpay=wechatpay, alipay=alipay, wechat_appid=settings.wechat_appid, notify_base_url="http://testserver"
+    )
+
+
+@pytest.fixture
+async def app(app, gateways):
+    app.state.payment_gateways = gateways
     return app

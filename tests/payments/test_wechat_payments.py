@@ -10,40 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from qingmall.core import clock
-from qingmall.orders.models import Order
-from qingmall.payments import service
+from qingmall.payments import wechat
 from qingmall.payments.models import PaymentAttempt, PaymentNotification, Refund
-from tests.orders.orders_testkit import create_order, make_buyer, make_sku
-
-NOTIFY = "/api/v1/payments/wechat/notify"
-
-
-async def pending_order(session, client, *, price: int = 2990, quantity: int = 1) -> tuple[dict, dict]:
-    sku_id = await make_sku(session, price=price)
-    _shopper, headers, address_id = await make_buyer(session)
-    await session.rollback()
-    order = await create_order(client, headers, address_id, [(sku_id, quantity)])
-    return order, headers
-
-
-async def prepay(client, order: dict, headers: dict) -> dict:
-    response = await client.post(f"/api/v1/orders/{order['order_no']}/pay/wechat", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def deliver(client, notification):
-    return await client.post(NOTIFY, content=notification.body, headers=notification.headers)
-
-
-async def order_row(db, order_no: str):
-    async with db.sessionmaker() as s:
-        return (await s.execute(select(Order).where(Order.order_no == order_no))).scalar_one()
-
-
-async def rows(db, model, *where):
-    async with db.sessionmaker() as s:
-        return list(await s.scalars(select(model).where(*where).order_by(model.id)))
+from tests.orders.orders_testkit import make_buyer
+from tests.payments.paykit import NOTIFY, deliver, order_row, pending_order, prepay, rows
 
 
 async def test_prepay_then_notification_marks_the_order_paid(db, session, client, sandbox, settings):
@@ -96,7 +66,7 @@ async def test_same_notification_delivered_three_times_concurrently_applies_once
 
 
 async def test_concurrent_service_calls_answer_one_applied_and_the_rest_duplicate(db, session, client, sandbox,
-                                                                                   wechatpay):
+                                                                                   gateways):
     order, headers = await pending_order(session, client, price=800)
     await prepay(client, order, headers)
     out_trade_no = f"{order['order_no']}W1"
@@ -105,7 +75,7 @@ async def test_concurrent_service_calls_answer_one_applied_and_the_rest_duplicat
 
     async def apply(notification):
         async with db.sessionmaker() as s:
-            return await service.apply_wechat_notification(s, wechatpay, notification.headers, notification.body)
+            return await wechat.apply_wechat_notification(s, gateways, notification.headers, notification.body)
 
     results = await asyncio.gather(*(apply(n) for n in notifications))
 
@@ -214,24 +184,24 @@ async def test_refund_the_gateway_refused_is_retried_on_the_next_notification(db
 
 
 async def test_reconciliation_applies_a_paid_order_whose_notification_never_came(
-    db, session, client, sandbox, wechatpay
+    db, session, client, sandbox, gateways
 ):
     order, headers = await pending_order(session, client, price=3300)
     await prepay(client, order, headers)
     out_trade_no = f"{order['order_no']}W1"
     order_id = (await order_row(db, order["order_no"])).id
     async with db.sessionmaker() as s:
-        assert (await service.reconcile_wechat_payment(s, wechatpay, order_id)).outcome == "not_paid"
+        assert (await wechat.reconcile_wechat_payment(s, gateways, order_id)).outcome == "not_paid"
     paid = sandbox.pay(out_trade_no)
 
     async with db.sessionmaker() as s:
-        result = await service.reconcile_wechat_payment(s, wechatpay, order_id)
+        result = await wechat.reconcile_wechat_payment(s, gateways, order_id)
 
     assert result.outcome == "applied"
     row = await order_row(db, order["order_no"])
     assert (row.status, row.payment_ref) == ("paid", paid.transaction_id)
     async with db.sessionmaker() as s:
-        assert (await service.reconcile_wechat_payment(s, wechatpay, order_id)).outcome == "not_pending"
+        assert (await wechat.reconcile_wechat_payment(s, gateways, order_id)).outcome == "not_pending"
     late = await deliver(client, sandbox.build_notification(out_trade_no))
     assert late.status_code == 204
     assert [n.outcome for n in await rows(db, PaymentNotification)] == ["applied", "duplicate"]
@@ -243,7 +213,7 @@ async def test_pay_route_refuses_other_shoppers_and_unconfigured_gateway(db, ses
 
     foreign = await client.post(f"/api/v1/orders/{order['order_no']}/pay/wechat", headers=other_headers)
     anonymous = await client.post(f"/api/v1/orders/{order['order_no']}/pay/wechat")
-    app.state.wechatpay_client = None
+    app.state.payment_gateways.wechatpay = None
     unconfigured = await client.post(NOTIFY, content=b"{}")
 
     assert (foreign.status_code, foreign.json()["code"]) == (404, "not_found")

@@ -18,13 +18,14 @@ from tests.factories import make_shopper, make_staff, shopper_headers, staff_hea
 EXPECTED = {
     "owner": {
         "catalog.write", "inventory.write", "orders.ship", "orders.cancel", "reviews.moderate",
-        "shoppers.read", "staff.manage", "audit.read", "media.upload",
+        "shoppers.read", "staff.manage", "audit.read", "media.upload", "aftersales.manage", "balance.adjust",
+        "payments.reconcile",
     },
     "operator": {
         "catalog.write", "inventory.write", "orders.cancel", "reviews.moderate", "shoppers.read", "audit.read",
-        "media.upload",
+        "media.upload", "aftersales.manage", "payments.reconcile",
     },
-    "customer_service": {"orders.cancel", "reviews.moderate", "shoppers.read"},
+    "customer_service": {"orders.cancel", "reviews.moderate", "shoppers.read", "aftersales.manage"},
     "warehouse": {"inventory.write", "orders.ship"},
 }
 CHECKED = sorted(EXPECTED["owner"])

@@ -141,6 +141,7 @@ class AlipayClient:
         gateway_url: str = PRODUCTION_GATEWAY,
         notify_url: str | None = None,
         op_app_id: str | None = None,
+        seller_id: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     ) -> None:
@@ -148,6 +149,7 @@ class AlipayClient:
         self.gateway_url = gateway_url
         self.notify_url = notify_url
         self.op_app_id = op_app_id or app_id
+        self.seller_id = seller_id  # the merchant's Alipay user id (2088...): notifications must name it
         self._private_key = load_private_key(private_key)
         self._alipay_public_key = load_public_key(alipay_public_key)
         self._http = PartnerHttp(transport=transport, timeout=timeout)

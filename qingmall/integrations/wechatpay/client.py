@@ -1,4 +1,4 @@
-"""Async client of WeChat Pay API v3 (JSAPI payments for the mini-program): protocol only, no business rules.
+"""Async client of WeChat Pay API v3 (JSAPI for the mini-program, H5 for mobile browsers): protocol only.
 
 The base URL (the real ``https://api.mch.weixin.qq.com`` or the local sandbox) and the httpx transport are
 injectable, so tests run against ``httpx.ASGITransport(app=create_wechatpay_sandbox(state))``. The signed
@@ -171,6 +171,44 @@ class WeChatPayClient:
             raise WeChatPayUnavailable("jsapi reply has no prepay_id")
         return prepay_id
 
+    async def h5_prepay(
+        self,
+        *,
+        appid: str,
+        description: str,
+        out_trade_no: str,
+        total: int,
+        notify_url: str,
+        payer_client_ip: str,
+        time_expire: datetime | None = None,
+        attach: str | None = None,
+        currency: str = "CNY",
+        h5_type: str = "Wap",
+    ) -> str:
+        """``POST /v3/pay/transactions/h5``: create (or re-fetch) an H5 order; returns ``h5_url``.
+
+        The link is valid for 5 minutes: ask again (same ``out_trade_no`` and parameters) for a fresh one.
+        The browser is sent there with ``&redirect_url=<urlencoded>`` appended to come back after paying.
+        """
+        payload: dict[str, Any] = {
+            "appid": appid,
+            "mchid": self.mchid,
+            "description": description,
+            "out_trade_no": out_trade_no,
+            "notify_url": notify_url,
+            "amount": {"total": total, "currency": currency},
+            "scene_info": {"payer_client_ip": payer_client_ip, "h5_info": {"type": h5_type}},
+        }
+        if time_expire is not None:
+            payload["time_expire"] = _format_time(time_expire)
+        if attach is not None:
+            payload["attach"] = attach
+        data = await self._call("POST", "/v3/pay/transactions/h5", json=payload)
+        h5_url = (data or {}).get("h5_url")
+        if not isinstance(h5_url, str) or not h5_url:
+            raise WeChatPayUnavailable("h5 reply has no h5_url")
+        return h5_url
+
     def request_payment_params(self, appid: str, prepay_id: str) -> dict[str, str]:
         """The object the mini-program passes to ``wx.requestPayment`` (paySign by the merchant key)."""
         timestamp = str(int(clock.now().timestamp()))
@@ -228,6 +266,14 @@ class WeChatPayClient:
         data = await self._call("POST", "/v3/refund/domestic/refunds", json=payload)
         if not data:
             raise WeChatPayUnavailable("refund reply is empty")
+        return Refund.from_json(data)
+
+    async def query_refund(self, out_refund_no: str) -> Refund:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``: the refund as WeChat Pay has it now."""
+        path = f"/v3/refund/domestic/refunds/{quote(out_refund_no, safe='')}"
+        data = await self._call("GET", path)
+        if not data:
+            raise WeChatPayUnavailable("refund query reply is empty")
         return Refund.from_json(data)
 
     def _open_notification(
