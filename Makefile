@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# two test workers (one per core here); PYTEST_ARGS="-n 0" runs in one process
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint bench clean
 

@@ -15,7 +15,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 _TMP = tempfile.mkdtemp(prefix="qingmall-test-")
-os.environ.setdefault("QINGMALL_DATA_DIR", _TMP)
+if os.environ.get("PYTEST_XDIST_WORKER"):  # each xdist worker keeps its own data directory (keys, media, seed)
+    os.environ["QINGMALL_DATA_DIR"] = _TMP
+else:
+    os.environ.setdefault("QINGMALL_DATA_DIR", _TMP)
 os.environ.setdefault("QINGMALL_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("QINGMALL_JOBS_BACKEND", "memory")
 os.environ.setdefault("QINGMALL_INPROCESS_JOBS", "false")

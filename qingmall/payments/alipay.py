@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.core import clock
-from qingmall.core.errors import Conflict, InvalidInput, NotFound, UpstreamError
+from qingmall.core.errors import Conflict, InvalidInput, UpstreamError
 from qingmall.integrations.alipay import (
     AlipayClient,
     AlipayError,
@@ -35,8 +34,6 @@ from qingmall.integrations.alipay import (
     HuabeiInstallments,
     TradeQueried,
 )
-from qingmall.orders import states as order_states
-from qingmall.orders.models import Order
 from qingmall.payments import service
 from qingmall.payments.gateways import Gateways, PaymentChannelDisabled
 from qingmall.payments.models import PaymentAttempt
@@ -320,24 +317,9 @@ async def reconcile_alipay_payment(session: AsyncSession, gateways: Gateways, or
     Answers ``not_pending`` when the order is no longer pending and ``not_paid`` when no trade was paid.
     """
     client = gateways.require_alipay()
-    status = await session.scalar(select(Order.status).where(Order.id == order_id))
-    if status is None:
-        raise NotFound("订单不存在")
-    if status != order_states.PENDING_PAYMENT:
-        await session.rollback()
+    out_trade_nos = await service.unpaid_trades(session, order_id, ALIPAY)
+    if out_trade_nos is None:
         return NotificationResult("not_pending")
-    out_trade_nos = list(
-        await session.scalars(
-            select(PaymentAttempt.out_trade_no)
-            .where(
-                PaymentAttempt.order_id == order_id,
-                PaymentAttempt.channel == ALIPAY,
-                PaymentAttempt.status.in_(("created", "closed")),
-            )
-            .order_by(PaymentAttempt.id.desc())
-        )
-    )
-    await session.rollback()
     for out_trade_no in out_trade_nos:
         try:
             trade = await client.query_trade(out_trade_no=out_trade_no)

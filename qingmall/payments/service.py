@@ -161,6 +161,25 @@ async def insert_attempt(session: AsyncSession, attempt: PaymentAttempt) -> Paym
     return attempt
 
 
+async def unpaid_trades(session: AsyncSession, order_id: int, channel: str) -> list[str] | None:
+    """For reconciliation: the ``out_trade_no`` of a pending order's unpaid attempts on a channel, newest
+    first; ``None`` when the order is no longer pending (nothing to ask). Ends the read transaction, so the
+    caller may go to the gateway next."""
+    status = await session.scalar(select(Order.status).where(Order.id == order_id))
+    if status is None:
+        raise NotFound("订单不存在")
+    trades = None
+    if status == order_states.PENDING_PAYMENT:
+        trades = list(await session.scalars(
+            select(PaymentAttempt.out_trade_no)
+            .where(PaymentAttempt.order_id == order_id, PaymentAttempt.channel == channel,
+                   PaymentAttempt.status.in_(("created", "closed")))
+            .order_by(PaymentAttempt.id.desc())
+        ))
+    await session.rollback()
+    return trades
+
+
 # --- notifications ----------------------------------------------------------------------------------------
 
 

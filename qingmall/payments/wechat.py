@@ -11,14 +11,14 @@ stores ``H5_PREPAY_ID`` instead of a prepay id (WeChat's H5 reply has none, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import quote, urljoin, urlsplit
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qingmall.core.errors import AppError, Conflict, NotFound, UpstreamError
+from qingmall.core.errors import AppError, Conflict, UpstreamError
 from qingmall.integrations.wechatpay import (
     PROBE_SIGNATURE_PREFIX,
     Transaction,
@@ -30,8 +30,6 @@ from qingmall.integrations.wechatpay import (
     WeChatPayTimestampStale,
     WeChatPayVerificationError,
 )
-from qingmall.orders import states as order_states
-from qingmall.orders.models import Order
 from qingmall.payments import refunds, service
 from qingmall.payments.gateways import Gateways
 from qingmall.payments.models import PaymentAttempt, Refund
@@ -69,39 +67,69 @@ async def start_wechat_payment(
     to the winner's attempt when that is a JSAPI one.
     """
     client = gateways.require_wechatpay()
-    appid = gateways.wechat_appid
     order = await service.payable_order(session, order_no, shopper_id=owner_id)
     openid = await _payer_openid(session, payer_id)
+
+    async def prepay(out_trade_no: str) -> str:
+        return await _prepay(client, gateways, order, out_trade_no=out_trade_no, openid=openid,
+                             description=f"轻商城订单 {order.order_no}")
+
+    _out_trade_no, prepay_id, _created = await _order_attempt(session, gateways, order, payer_id, h5=False,
+                                                              prepay=prepay)
+    return client.request_payment_params(gateways.wechat_appid, prepay_id)
+
+
+async def _order_attempt(
+    session: AsyncSession, gateways: Gateways, order: PayableOrder, payer_id: int, *, h5: bool,
+    prepay: Callable[[str], Awaitable[str]],
+) -> tuple[str, str, bool]:
+    """The order's open WeChat attempt of this kind (JSAPI or H5) for this payer: ``(out_trade_no, prepay
+    answer, created)``; commits when it creates one.
+
+    The open attempt (status ``created``) is reused while it is of the same kind with the same amount, appid
+    and payer, so tapping "pay" again costs no new prepay order (for H5 the answer is the stored marker and
+    the caller asks for a fresh link). Otherwise the open attempt is closed (at the gateway, then locally)
+    and a new one is created: ``prepay(out_trade_no)`` runs before the insert, and a lost race for the
+    partial unique index (one open attempt per order and channel) falls back to the winner's attempt when
+    it is of the same kind, else ``payment_busy``.
+    """
+    client = gateways.require_wechatpay()
+    appid = gateways.wechat_appid
+
+    def reusable(attempt: PaymentAttempt | None) -> bool:
+        return attempt is not None and (attempt.prepay_id == H5_PREPAY_ID) == h5
+
     current = await service.open_attempt(session, order_id=order.id, topup_id=None, channel=WECHAT)
-    if current is not None and current.prepay_id != H5_PREPAY_ID and (
-        current.amount, current.appid, current.payer_shopper_id
-    ) == (order.payable_amount, appid, payer_id):
-        prepay_id = current.prepay_id
+    if reusable(current) and (current.amount, current.appid, current.payer_shopper_id) == (
+        order.payable_amount, appid, payer_id
+    ):
+        answer = (current.out_trade_no, current.prepay_id, False)
         await session.rollback()
-        return client.request_payment_params(appid, prepay_id)
+        return answer
     out_trade_no = await service.next_out_trade_no(session, WECHAT, order_id=order.id, base_no=order.order_no)
     current_id, current_no = (current.id, current.out_trade_no) if current is not None else (None, None)
     await session.rollback()
     if current_no is not None:
         await _close_at_gateway(client, current_no)
-    prepay_id = await _prepay(client, gateways, order, out_trade_no=out_trade_no, openid=openid,
-                              description=f"轻商城订单 {order.order_no}")
+    prepay_answer = await prepay(out_trade_no)
     if current_id is not None:
         await service.close_attempt(session, current_id)
     attempt = await service.insert_attempt(
         session,
         PaymentAttempt(
             order_id=order.id, channel=WECHAT, out_trade_no=out_trade_no, amount=order.payable_amount,
-            appid=appid, mchid=client.mchid, prepay_id=prepay_id, payer_shopper_id=payer_id, status="created",
+            appid=appid, mchid=client.mchid, prepay_id=H5_PREPAY_ID if h5 else prepay_answer,
+            payer_shopper_id=payer_id, status="created",
         ),
     )
-    if attempt is None:
-        winner = await service.open_attempt(session, order_id=order.id, topup_id=None, channel=WECHAT)
-        prepay_id = winner.prepay_id if winner is not None and winner.prepay_id != H5_PREPAY_ID else None
-        await session.rollback()
-        if prepay_id is None:
-            raise Conflict("支付正在创建，请稍后重试", code="payment_busy")
-    return client.request_payment_params(appid, prepay_id)
+    if attempt is not None:
+        return out_trade_no, prepay_answer, True
+    winner = await service.open_attempt(session, order_id=order.id, topup_id=None, channel=WECHAT)
+    answer = (winner.out_trade_no, winner.prepay_id, False) if reusable(winner) else None
+    await session.rollback()
+    if answer is None:
+        raise Conflict("支付正在创建，请稍后重试", code="payment_busy")
+    return answer
 
 
 def redirect_target(redirect_url: str | None, shop_base_url: str) -> str | None:
@@ -152,39 +180,15 @@ async def start_wechat_h5_payment(
     changed one is closed (at the gateway, then locally) first, since one order has one open WeChat attempt.
     """
     client = gateways.require_wechatpay()
-    appid = gateways.wechat_appid
     target = redirect_target(redirect_url, gateways.notify_base_url)
     order = await service.payable_order(session, order_no, shopper_id=owner_id)
-    current = await service.open_attempt(session, order_id=order.id, topup_id=None, channel=WECHAT)
-    if current is not None and current.prepay_id == H5_PREPAY_ID and (
-        current.amount, current.appid, current.payer_shopper_id
-    ) == (order.payable_amount, appid, payer_id):
-        out_trade_no = current.out_trade_no
-        await session.rollback()
-        return _with_redirect(await _h5_prepay(client, gateways, order, out_trade_no, client_ip), target)
-    out_trade_no = await service.next_out_trade_no(session, WECHAT, order_id=order.id, base_no=order.order_no)
-    current_id, current_no = (current.id, current.out_trade_no) if current is not None else (None, None)
-    await session.rollback()
-    if current_no is not None:
-        await _close_at_gateway(client, current_no)
-    h5_url = await _h5_prepay(client, gateways, order, out_trade_no, client_ip)
-    if current_id is not None:
-        await service.close_attempt(session, current_id)
-    attempt = await service.insert_attempt(
-        session,
-        PaymentAttempt(
-            order_id=order.id, channel=WECHAT, out_trade_no=out_trade_no, amount=order.payable_amount,
-            appid=appid, mchid=client.mchid, prepay_id=H5_PREPAY_ID, payer_shopper_id=payer_id, status="created",
-        ),
-    )
-    if attempt is None:
-        winner = await service.open_attempt(session, order_id=order.id, topup_id=None, channel=WECHAT)
-        winner_no = winner.out_trade_no if winner is not None and winner.prepay_id == H5_PREPAY_ID else None
-        await session.rollback()
-        if winner_no is None:
-            raise Conflict("支付正在创建，请稍后重试", code="payment_busy")
-        if winner_no != out_trade_no:
-            h5_url = await _h5_prepay(client, gateways, order, winner_no, client_ip)
+
+    async def prepay(out_trade_no: str) -> str:
+        return await _h5_prepay(client, gateways, order, out_trade_no, client_ip)
+
+    out_trade_no, h5_url, created = await _order_attempt(session, gateways, order, payer_id, h5=True, prepay=prepay)
+    if not created:  # a stored H5 attempt: its links expire, ask for a fresh one under the same out_trade_no
+        h5_url = await prepay(out_trade_no)
     return _with_redirect(h5_url, target)
 
 
@@ -339,21 +343,9 @@ async def reconcile_wechat_payment(session: AsyncSession, gateways: Gateways, or
     Answers ``not_pending`` when the order is no longer pending and ``not_paid`` when no attempt was paid.
     """
     client = gateways.require_wechatpay()
-    status = await session.scalar(select(Order.status).where(Order.id == order_id))
-    if status is None:
-        raise NotFound("订单不存在")
-    if status != order_states.PENDING_PAYMENT:
-        await session.rollback()
+    out_trade_nos = await service.unpaid_trades(session, order_id, WECHAT)
+    if out_trade_nos is None:
         return NotificationResult("not_pending")
-    out_trade_nos = list(
-        await session.scalars(
-            select(PaymentAttempt.out_trade_no)
-            .where(PaymentAttempt.order_id == order_id, PaymentAttempt.channel == WECHAT,
-                   PaymentAttempt.status.in_(("created", "closed")))
-            .order_by(PaymentAttempt.id.desc())
-        )
-    )
-    await session.rollback()
     for out_trade_no in out_trade_nos:
         try:
             transaction = await client.query_by_out_trade_no(out_trade_no)
