@@ -15,6 +15,7 @@ from qingmall.aftersales.schemas import (
     AfterSaleApprove,
     AfterSaleReceive,
     AfterSaleReject,
+    AfterSaleRetryRefund,
 )
 from qingmall.core.db import SessionDep
 from qingmall.core.pagination import Page
@@ -50,8 +51,10 @@ async def approve_after_sale(
     gateways: GatewaysDep,
     body: AfterSaleApprove | None = None,
 ) -> AfterSaleAdminActionPublic:
-    note = body.note if body else ""
-    return await service.approve(session, staff.id, after_sale_no, note=note, gateways=gateways)
+    body = body or AfterSaleApprove()
+    return await service.approve(
+        session, staff.id, after_sale_no, note=body.note, gateways=gateways, to_balance=body.refund_to == "balance"
+    )
 
 
 @router.post("/{after_sale_no}/reject", summary="拒绝售后")
@@ -69,12 +72,20 @@ async def confirm_received(
     gateways: GatewaysDep,
     body: AfterSaleReceive | None = None,
 ) -> AfterSaleAdminActionPublic:
-    note = body.note if body else ""
-    return await service.confirm_received(session, staff.id, after_sale_no, note=note, gateways=gateways)
+    body = body or AfterSaleReceive()
+    return await service.confirm_received(
+        session, staff.id, after_sale_no, note=body.note, gateways=gateways, to_balance=body.refund_to == "balance"
+    )
 
 
 @router.post("/{after_sale_no}/retry-refund", summary="重试退款")
 async def retry_refund(
-    after_sale_no: AfterSaleNoPath, staff: Handler, session: SessionDep, gateways: GatewaysDep
+    after_sale_no: AfterSaleNoPath,
+    staff: Handler,
+    session: SessionDep,
+    gateways: GatewaysDep,
+    body: AfterSaleRetryRefund | None = None,
 ) -> AfterSaleAdminActionPublic:
-    return await service.retry_refund(session, staff.id, after_sale_no, gateways=gateways)
+    """Retry a failed or stuck refund; ``refund_to: "balance"`` sends what is left to the payer's balance."""
+    to_balance = body is not None and body.refund_to == "balance"
+    return await service.retry_refund(session, staff.id, after_sale_no, gateways=gateways, to_balance=to_balance)

@@ -71,10 +71,15 @@ class ReturnShipping(Strict):
     tracking_no: TrackingNo
 
 
+RefundTo = Literal["original", "balance"]
+
+
 class AfterSaleApprove(Strict):
-    """``note`` is shown to the shopper (e.g. the return address and recipient)."""
+    """``note`` is shown to the shopper (e.g. the return address and recipient). ``refund_to``: the channel
+    that took the money (default) or the payer's balance."""
 
     note: multi_line(200) = ""
+    refund_to: RefundTo = "original"
 
 
 class AfterSaleReject(Strict):
@@ -83,6 +88,13 @@ class AfterSaleReject(Strict):
 
 class AfterSaleReceive(Strict):
     note: multi_line(200) = ""
+    refund_to: RefundTo = "original"
+
+
+class AfterSaleRetryRefund(Strict):
+    """Retry through the original channel, or send what is left to the payer's balance instead."""
+
+    refund_to: RefundTo = "original"
 
 
 class AdminAfterSaleFilters(Strict):

@@ -424,7 +424,9 @@ async def _sale(session: AsyncSession, after_sale_id: int) -> AfterSale:
     return sale
 
 
-async def _start_refund(session: AsyncSession, after_sale_id: int, action: str, actor: Actor, note: str) -> bool:
+async def _start_refund(
+    session: AsyncSession, after_sale_id: int, action: str, actor: Actor, note: str, *, to_balance: bool = False
+) -> bool:
     """Move to ``refunding`` and do what that means, once. Does not commit. True if this call moved it.
 
     Claims the units on the order lines, puts stock back when goods came back or never left, and records
@@ -464,6 +466,7 @@ async def _start_refund(session: AsyncSession, after_sale_id: int, action: str, 
             sale.refund_amount,
             reason=f"售后退款 {sale.after_sale_no}",
             after_sale_id=after_sale_id,
+            to_balance=to_balance,
         )
     return True
 
@@ -556,7 +559,8 @@ async def _admin_answer(session: AsyncSession, after_sale_id: int, already: bool
 
 
 async def approve(
-    session: AsyncSession, staff_id: int, after_sale_no: str, *, note: str, gateways: Gateways
+    session: AsyncSession, staff_id: int, after_sale_no: str, *, note: str, gateways: Gateways,
+    to_balance: bool = False,
 ) -> AfterSaleAdminActionPublic:
     """The merchant agrees. A refund_only goes straight on to refunding (stock back if the order was not yet
     shipped; the refund recorded, then sent after commit); a return waits for the goods. Commits."""
@@ -576,7 +580,9 @@ async def approve(
     sale = await _sale(session, after_sale_id)
     order_id, refund_started = sale.order_id, False
     if sale.kind == states.REFUND_ONLY:
-        refund_started = await _start_refund(session, after_sale_id, states.START_REFUND, SYSTEM, "商家同意，开始退款")
+        refund_started = await _start_refund(
+            session, after_sale_id, states.START_REFUND, SYSTEM, "商家同意，开始退款", to_balance=to_balance
+        )
     await session.commit()
     if refund_started:
         await _send_refunds(session, gateways, order_id)
@@ -605,7 +611,8 @@ async def reject(session: AsyncSession, staff_id: int, after_sale_no: str, reaso
 
 
 async def confirm_received(
-    session: AsyncSession, staff_id: int, after_sale_no: str, *, note: str, gateways: Gateways
+    session: AsyncSession, staff_id: int, after_sale_no: str, *, note: str, gateways: Gateways,
+    to_balance: bool = False,
 ) -> AfterSaleAdminActionPublic:
     """The returned goods arrived: stock goes back and the refund starts (sent after commit). Commits."""
     after_sale_id = await queries.after_sale_id_by_no(session, after_sale_no)
@@ -615,7 +622,8 @@ async def confirm_received(
             "仅退款没有退货，无需确认收货", details={"kind": kind, "action": states.CONFIRM_RECEIVED}
         )
     started = await _start_refund(
-        session, after_sale_id, states.CONFIRM_RECEIVED, Actor(states.STAFF, staff_id), note or "商家确认收到退货"
+        session, after_sale_id, states.CONFIRM_RECEIVED, Actor(states.STAFF, staff_id), note or "商家确认收到退货",
+        to_balance=to_balance,
     )
     sale = await _sale(session, after_sale_id)
     order_id = sale.order_id
@@ -640,7 +648,7 @@ async def _refund_covered(session: AsyncSession, after_sale_id: int, statuses: t
 
 
 async def retry_refund(
-    session: AsyncSession, staff_id: int, after_sale_no: str, *, gateways: Gateways
+    session: AsyncSession, staff_id: int, after_sale_no: str, *, gateways: Gateways, to_balance: bool = False
 ) -> AfterSaleAdminActionPublic:
     """Ask again for a refund that failed or is stuck: whatever part of the amount no live refund covers
     (a failed refund gave its amount back to the payment) is recorded anew, then every pending refund of
@@ -672,7 +680,8 @@ async def retry_refund(
     )
     if refund_amount - covered > 0:
         await refunds.record_order_refund(
-            session, order_id, refund_amount - covered, reason=f"售后退款 {after_sale_no}", after_sale_id=after_sale_id
+            session, order_id, refund_amount - covered, reason=f"售后退款 {after_sale_no}", after_sale_id=after_sale_id,
+            to_balance=to_balance,
         )
     await session.commit()
     await _send_refunds(session, gateways, order_id)

@@ -37,9 +37,12 @@ def out_refund_no_for(out_trade_no: str, refund_number: int) -> str:
 
 
 async def _add_refund(
-    session: AsyncSession, attempt: PaymentAttempt, amount: int, *, reason: str, after_sale_id: int | None
+    session: AsyncSession, attempt: PaymentAttempt, amount: int, *, reason: str, after_sale_id: int | None,
+    channel: str | None = None,
 ) -> Refund:
-    """Raise the attempt's refunded amount (conditionally) and add the refund row. Does not commit."""
+    """Raise the attempt's refunded amount (conditionally) and add the refund row, through ``channel`` (the
+    attempt's own unless the merchant sends it to the balance). Does not commit."""
+    channel = channel or attempt.channel
     raised = await session.execute(
         update(PaymentAttempt)
         .where(PaymentAttempt.id == attempt.id, PaymentAttempt.status.in_(("paid", "refunding")),
@@ -52,13 +55,13 @@ async def _add_refund(
     # counted after the UPDATE: a concurrent refund of the same attempt has committed (row lock / write lock)
     number = (await session.scalar(select(func.count()).where(Refund.attempt_id == attempt.id)) or 0) + 1
     refund = Refund(
-        attempt_id=attempt.id, order_id=attempt.order_id, after_sale_id=after_sale_id, channel=attempt.channel,
+        attempt_id=attempt.id, order_id=attempt.order_id, after_sale_id=after_sale_id, channel=channel,
         out_refund_no=out_refund_no_for(attempt.out_trade_no, number), amount=amount, reason=reason[:80],
         status="pending", created_at=clock.now(),
     )
     session.add(refund)
     await session.flush()
-    if attempt.channel == "balance":
+    if channel == "balance":
         await _credit_balance(session, attempt, refund)
     return refund
 
@@ -91,13 +94,15 @@ async def record_full_refund(session: AsyncSession, attempt_id: int, *, reason: 
 
 
 async def record_order_refund(
-    session: AsyncSession, order_id: int, amount: int, *, reason: str, after_sale_id: int | None
+    session: AsyncSession, order_id: int, amount: int, *, reason: str, after_sale_id: int | None,
+    to_balance: bool = False,
 ) -> Refund:
     """Record a refund of ``amount`` fen of an order's payment (the attempt that paid it). Does not commit.
 
-    Raises 409 ``refund_exceeds_paid`` when the payment has less left to refund, ``not_paid`` when the
-    order has no payment. A balance refund is credited and settled at once; gateway refunds are sent by
-    ``send_pending_refunds`` after the caller commits.
+    The money goes back through the channel that took it, or to the payer's balance when ``to_balance``
+    (the merchant's choice, e.g. when the original channel refuses). Raises 409 ``refund_exceeds_paid`` when
+    the payment has less left to refund, ``not_paid`` when the order has no payment. A balance refund is
+    credited and settled at once; gateway refunds are sent by ``send_pending_refunds`` after the caller commits.
     """
     if amount <= 0:
         raise Conflict("退款金额必须大于 0", code="invalid_refund_amount")
@@ -111,7 +116,8 @@ async def record_order_refund(
     )
     if attempt is None:
         raise Conflict("订单没有可退的支付", code="not_paid")
-    return await _add_refund(session, attempt, amount, reason=reason, after_sale_id=after_sale_id)
+    return await _add_refund(session, attempt, amount, reason=reason, after_sale_id=after_sale_id,
+                             channel="balance" if to_balance else None)
 
 
 async def settle_refund(

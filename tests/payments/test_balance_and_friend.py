@@ -206,3 +206,32 @@ async def test_merchant_cancel_of_a_wechat_payment_refunds_through_wechat_and_se
     assert (attempt.status, attempt.refunded_amount) == ("refunded", 1800)
     async with db.sessionmaker() as s:
         assert (await s.scalar(select(Refund.id).where(Refund.status != "success"))) is None
+
+
+async def test_merchant_may_send_an_after_sale_refund_to_the_balance_instead_of_wechat(db, session, client, sandbox):
+    order, headers = await pending_order(session, client, price=2200, quantity=2)
+    await prepay(client, order, headers)
+    await pay_in_sandbox(client, sandbox, f"{order['order_no']}W1")
+    staff = staff_headers(await make_staff(session, role="owner"))
+    line_id = order["lines"][0]["id"]
+    filed = await client.post(f"/api/v1/orders/{order['order_no']}/after-sales", headers=headers, json={
+        "kind": "refund_only", "lines": [{"order_line_id": line_id, "quantity": 1}],
+        "reason_code": "no_longer_needed", "idempotency_key": "to-balance-0001",
+    })
+    assert filed.status_code == 201, filed.text
+
+    approved = await client.post(f"/api/admin/v1/after-sales/{filed.json()['after_sale_no']}/approve",
+                                 json={"refund_to": "balance"}, headers=staff)
+
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["after_sale"]["status"] == "refunded"
+    [refund] = await rows(db, Refund)
+    assert (refund.channel, refund.amount, refund.status) == ("balance", 2200, "success")
+    assert sandbox.refunds == {}
+    assert await balance_of(client, headers) == 2200
+    [attempt] = await rows(db, PaymentAttempt)
+    assert (attempt.channel, attempt.status, attempt.refunded_amount) == ("wechat", "paid", 2200)
+    assert await ledger_problems(db) == []
+    bad = await client.post(f"/api/admin/v1/after-sales/{filed.json()['after_sale_no']}/approve",
+                            json={"refund_to": "cash"}, headers=staff)
+    assert bad.status_code == 422
