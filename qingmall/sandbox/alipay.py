@@ -11,9 +11,15 @@ with the same content gives the same ``trade_no``, with other content such as an
 ``alipay.trade.refund`` (``out_request_no`` per partial refund, a repeated one answers ``fund_change: N``,
 more than what is left ``ACQ.REFUND_AMT_NOT_EQUAL_TOTAL``, a full refund closes the trade).
 
-There is no buyer: tests pay a trade with ``pay()`` and get the notification Alipay would POST with
-``build_notification()`` (``tamper=`` / ``forge=True`` give the forged variants). State is in memory,
-guarded by a lock; time comes from ``qingmall.core.clock``.
+Tests pay a trade with ``pay()`` and get the notification Alipay would POST with ``build_notification()``
+(``tamper=`` / ``forge=True`` give the forged variants). The fake also really POSTs them, as Alipay does
+(``delivery.NotificationCourier`` is its base): the signed form, url-encoded, to the trade's ``notify_url``;
+only the exact answer ``success`` acknowledges it, anything else is retried in the background on a bounded
+schedule with the same ``notify_id``, and every attempt is recorded on the trade. ``notify_payment``
+delivers a paid trade's ``TRADE_SUCCESS``; ``deliver_on_request`` sends ``valid``, ``forged`` (signed with
+another key) or ``tampered`` (``total_amount`` changed after signing) copies. The browser side (a cashier a
+buyer pays in, the tester's delivery routes) is ``alipay_cashier``. State is in memory, guarded by a lock;
+time comes from ``qingmall.core.clock``.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -42,10 +49,13 @@ from qingmall.integrations.alipay.signing import (
     verify_params,
     verify_text,
 )
+from qingmall.sandbox.delivery import DeliveryAttempt, NotificationCourier
 
 METHODS = ("alipay.trade.create", "alipay.trade.query", "alipay.trade.close", "alipay.trade.refund")
 MAX_AMOUNT_FEN = 100_000_000_00
 SELLER_ID = "2088000000000001"
+SUCCESS_ANSWER = "success"  # the only answer after which Alipay stops sending a notification
+NotificationVariant = Literal["valid", "forged", "tampered"]
 
 
 def _shanghai(moment: datetime) -> str:
@@ -84,16 +94,48 @@ class SandboxTrade:
     paid_at: datetime | None = None
     buyer_user_id: str | None = None
     refunds: dict[str, int] = field(default_factory=dict)
+    deliveries: list[DeliveryAttempt] = field(default_factory=list)
 
     @property
     def refunded_fen(self) -> int:
         return sum(self.refunds.values())
 
 
-class AlipaySandbox:
-    """The fake gateway's state: one merchant app (``app_id`` + its public key), the fake's keys, the trades."""
+@dataclass(frozen=True)
+class FormNotification:
+    """A notification as Alipay POSTs it to ``notify_url``: the signed form fields, url-encoded (UTF-8)."""
+
+    form: dict[str, str]
+
+    @property
+    def body(self) -> bytes:
+        return urlencode(self.form).encode()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def event_type(self) -> str:
+        return self.form.get("trade_status", "")
+
+    @property
+    def notification_id(self) -> str:
+        return self.form.get("notify_id", "")
+
+
+class AlipaySandbox(NotificationCourier):
+    """The fake gateway's state: one merchant app (``app_id`` + its public key), the fake's keys, the trades.
+
+    ``delivery_transport`` and ``retry_delays`` say how notifications are POSTed and retried
+    (``NotificationCourier``); ``merchant_name`` is what the cashier shows as the payee.
+    """
+
+    courier_name = "alipay"
+    notification_media_type = "application/x-www-form-urlencoded; charset=utf-8"
 
     def __init__(self, *, app_id: str, app_public_key: str | bytes | rsa.RSAPublicKey, seller_id: str = SELLER_ID):
+        super().__init__()
         self.app_id = app_id
         self.seller_id = seller_id
         self.app_public_key = load_public_key(app_public_key)
@@ -103,6 +145,7 @@ class AlipaySandbox:
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
         self.trades: dict[str, SandboxTrade] = {}
+        self.merchant_name = "轻商城"
         self._lock = threading.Lock()
 
     @property
@@ -352,13 +395,63 @@ class AlipaySandbox:
         fields.update(tamper or {})
         return fields
 
+    def trade_by_trade_no(self, trade_no: str) -> SandboxTrade | None:
+        with self._lock:
+            return next((t for t in self.trades.values() if t.trade_no == trade_no), None)
+
+    # --- delivering notifications to notify_url ------------------------------------------------------------
+
+    def acknowledges(self, response: httpx.Response) -> bool:
+        """Alipay's rule: the merchant printed exactly ``success`` (any other text, status or none: retry)."""
+        return response.status_code == 200 and response.text == SUCCESS_ANSWER
+
+    def notification(self, out_trade_no: str, variant: NotificationVariant = "valid") -> FormNotification:
+        """The trade's notification as it stands, in one of the variants a tester may ask for."""
+        tamper = None
+        if variant == "tampered":  # the classic attack: claim a cent was the whole price
+            tamper = {"total_amount": fen_to_yuan(2 if self.trades[out_trade_no].total_fen == 1 else 1)}
+        form = self.build_notification(out_trade_no, tamper=tamper, forge=variant == "forged")
+        return FormNotification(form)
+
+    async def notify_payment(self, out_trade_no: str) -> DeliveryAttempt | None:
+        """Deliver a paid trade's notification to its ``notify_url`` (retried in the background, the same
+        ``notify_id`` each time, until ``success``); ``None`` when the trade was created without one."""
+        trade = self.trades[out_trade_no]
+        if not trade.notify_url:
+            return None
+        return await self.deliver(trade.notify_url, self.notification(out_trade_no), trade.deliveries)
+
+    async def deliver_on_request(
+        self,
+        out_trade_no: str,
+        *,
+        variant: NotificationVariant = "valid",
+        times: int = 1,
+        concurrently: bool = False,
+    ) -> list[DeliveryAttempt]:
+        """Send one notification of the trade as it stands ``times`` times (one ``notify_id``, as Alipay's
+        duplicates are), at once or one after another; no retries. The trade must have a ``notify_url``."""
+        trade = self.trades[out_trade_no]
+        if not trade.notify_url:
+            raise ValueError(f"trade {out_trade_no} has no notify_url")
+        notification = self.notification(out_trade_no, variant)
+        return await self.send_copies(
+            trade.notify_url,
+            notification,
+            variant=variant,
+            record=trade.deliveries,
+            times=times,
+            concurrently=concurrently,
+        )
+
     def verify_reply_signature(self, text: str, signature: str) -> None:
         """Check a text against the fake's own key (lets tests prove a reply was signed by this fake)."""
         verify_text(text, signature, self.alipay_public_key)
 
 
 def create_alipay_sandbox(state: AlipaySandbox) -> FastAPI:
-    """The fake Alipay gateway as an ASGI app serving ``/gateway.do`` at its root.
+    """The fake Alipay gateway as an ASGI app serving ``/gateway.do`` at its root, plus the cashier and the
+    tester's delivery routes (``alipay_cashier``).
 
     ``app.state.alipay`` is the ``AlipaySandbox`` behind it, for tests to inspect or steer.
     """
@@ -373,4 +466,7 @@ def create_alipay_sandbox(state: AlipaySandbox) -> FastAPI:
             params.update(parse_qsl(body, keep_blank_values=True))
         return Response(state.handle(params), media_type="text/html;charset=utf-8")
 
+    from qingmall.sandbox.alipay_cashier import install_cashier
+
+    install_cashier(app, state)
     return app

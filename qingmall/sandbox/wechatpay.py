@@ -24,7 +24,7 @@ Tests drive payments with ``pay`` / ``complete_refund`` and get the matching sig
 from ``build_notification`` (also in ``stale``, ``forged`` and ``probe`` variants). The browser side (the
 cashier a shopper pays in, and the routes that really POST notifications to ``notify_url``) is in
 ``wechatpay_cashier``; the delivery itself (one attempt awaited, bounded retries in the background, every
-attempt recorded on the order or refund) is ``deliver`` here.
+attempt recorded on the order or refund) is ``deliver`` of ``delivery.NotificationCourier``, a base of the fake.
 """
 
 from __future__ import annotations
@@ -34,15 +34,12 @@ import re
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import httpx
 import orjson
-import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -66,14 +63,10 @@ from qingmall.integrations.wechatpay.crypto import (
     rsa_verify,
 )
 from qingmall.integrations.wechatpay.errors import WeChatPayVerificationError
-
-log = structlog.get_logger("qingmall.sandbox.wechatpay")
+from qingmall.sandbox.delivery import DeliveryAttempt, NotificationCourier
 
 DEFAULT_MOUNT_PATH = "/sandbox/wechatpay"
 H5_URL_TTL = timedelta(minutes=5)
-# WeChat retries for ~24 h (15s, 15s, 30s, 3m, 10m, ... 6h); the fake keeps the backoff but bounds it.
-DEFAULT_RETRY_DELAYS = (2.0, 5.0, 15.0, 60.0)
-DELIVERY_TIMEOUT_SECONDS = 5.0  # WeChat waits 5 s for the merchant's answer
 _OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 _OUT_REFUND_NO = re.compile(r"^[0-9A-Za-z_\-|*@]{1,64}$")
 NotificationVariant = Literal["valid", "stale", "forged", "probe"]
@@ -123,38 +116,6 @@ class SandboxError(Exception):
         self.status_code = status_code
         self.code = code
         self.message = message
-
-
-@dataclass
-class DeliveryAttempt:
-    """One POST of a notification to the merchant's ``notify_url`` and what it answered.
-
-    ``status_code`` is ``None`` when there was no answer (network error, timeout); ``reply`` is the start of
-    the answer's body (the app's ``{"code", "message"}`` when it refused).
-    """
-
-    event_type: str
-    variant: str
-    notify_url: str
-    at: datetime
-    status_code: int | None
-    reply: str = ""
-    error: str | None = None
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "event_type": self.event_type,
-            "variant": self.variant,
-            "notify_url": self.notify_url,
-            "at": _rfc3339(self.at),
-            "status_code": self.status_code,
-            "reply": self.reply,
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -214,6 +175,7 @@ class SandboxNotification:
     body: bytes
     plaintext: dict[str, Any] = field(repr=False)
     event_type: str = ""
+    notification_id: str = ""
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -231,7 +193,7 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-class WeChatPaySandbox:
+class WeChatPaySandbox(NotificationCourier):
     """The fake server's state: one merchant (its API key + APIv3 key), WeChat Pay's keys and the orders.
 
     ``mode`` picks the key that signs responses and notifications; both the public key (``public_key_id``)
@@ -243,12 +205,12 @@ class WeChatPaySandbox:
     - ``public_base_url``: where browsers reach the fake (``https://host/sandbox/wechatpay``), the prefix of
       ``h5_url``; ``""`` gives relative links under ``/sandbox/wechatpay`` (fine when the shop and the fake
       share one server, as in ``make run``).
-    - ``delivery_transport``: the httpx transport notifications are POSTed through (``None``: the network;
-      tests route it into the app with ``httpx.ASGITransport``). ``retry_delays``: seconds before each retry
-      of a notification the merchant did not acknowledge.
+    - ``delivery_transport``, ``retry_delays``: how notifications are POSTed and retried (``NotificationCourier``).
     - ``refund_completion_delay``: seconds after which a new refund succeeds by itself and its REFUND.SUCCESS
       is delivered (``None``: refunds stay PROCESSING until ``complete_refund`` or the complete route).
     """
+
+    courier_name = "wechatpay"
 
     def __init__(
         self,
@@ -262,6 +224,7 @@ class WeChatPaySandbox:
     ) -> None:
         if len(apiv3_key.encode()) != 32:
             raise ValueError("the APIv3 key is 32 bytes")
+        super().__init__()
         self.mchid = mchid
         self.appid = appid
         self.apiv3_key = apiv3_key
@@ -279,12 +242,8 @@ class WeChatPaySandbox:
         self.cashier_links: dict[str, CashierLink] = {}
         self.merchant_name = "轻商城"
         self.public_base_url = ""
-        self.delivery_transport: httpx.AsyncBaseTransport | None = None
-        self.delivery_timeout = DELIVERY_TIMEOUT_SECONDS
-        self.retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
         self.refund_completion_delay: float | None = None
         self._completions_scheduled: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._lock = threading.Lock()
 
     @property
@@ -660,7 +619,9 @@ class WeChatPaySandbox:
             headers["Wechatpay-Signature"] = rsa_sign(_new_key(), message)
         elif variant == "probe":
             headers["Wechatpay-Signature"] = PROBE_SIGNATURE_PREFIX + secrets.token_hex(16)
-        return SandboxNotification(headers=headers, body=body, plaintext=plaintext, event_type=event_type)
+        return SandboxNotification(
+            headers=headers, body=body, plaintext=plaintext, event_type=event_type, notification_id=envelope["id"]
+        )
 
     # --- delivering notifications to notify_url ------------------------------------------------------------
 
@@ -671,60 +632,11 @@ class WeChatPaySandbox:
             body=notification.body,
             plaintext=notification.plaintext,
             event_type=notification.event_type,
+            notification_id=notification.notification_id,
         )
 
-    async def post_notification(
-        self, url: str, notification: SandboxNotification, *, variant: str, record: list[DeliveryAttempt]
-    ) -> DeliveryAttempt:
-        """POST one notification to ``url`` and append what it answered to ``record``. Never raises."""
-        headers = {**notification.headers, "Content-Type": "application/json", "User-Agent": "Mozilla/4.0"}
-        # a client per delivery, as the fake serves several event loops (the server's, a job's) and a pooled
-        # client belongs to one; an injected transport stays open (its owner closes it)
-        http = httpx.AsyncClient(transport=self.delivery_transport, timeout=self.delivery_timeout, trust_env=False)
-        try:
-            try:
-                response = await http.post(url, content=notification.body, headers=headers)
-            finally:
-                if self.delivery_transport is None:
-                    await http.aclose()
-            attempt = DeliveryAttempt(
-                notification.event_type, variant, url, clock.now(), response.status_code, response.text[:300]
-            )
-        except httpx.HTTPError as exc:
-            attempt = DeliveryAttempt(
-                notification.event_type, variant, url, clock.now(), None, error=f"{type(exc).__name__}: {exc}"[:300]
-            )
-        with self._lock:
-            record.append(attempt)
-        log.info(
-            "wechatpay_sandbox_notification_delivered",
-            event_type=notification.event_type,
-            variant=variant,
-            url=url,
-            status_code=attempt.status_code,
-            error=attempt.error,
-        )
-        return attempt
-
-    async def deliver(
-        self, url: str, notification: SandboxNotification, record: list[DeliveryAttempt]
-    ) -> DeliveryAttempt:
-        """Deliver as WeChat does: the first attempt now (awaited), and if the merchant did not acknowledge it
-        (non-2xx, network error, timeout), retries after each of ``retry_delays`` in a background task."""
-        attempt = await self.post_notification(url, notification, variant="valid", record=record)
-        if not attempt.acknowledged and self.retry_delays:
-            self.spawn(self._retry(url, notification, record, tuple(self.retry_delays)))
-        return attempt
-
-    async def _retry(
-        self, url: str, notification: SandboxNotification, record: list[DeliveryAttempt], delays: tuple[float, ...]
-    ) -> None:
-        for delay in delays:
-            await asyncio.sleep(delay)
-            attempt = await self.post_notification(url, self.resign(notification), variant="valid", record=record)
-            if attempt.acknowledged:
-                return
-        log.warning("wechatpay_sandbox_notification_abandoned", url=url, event_type=notification.event_type)
+    def redelivery(self, notification: SandboxNotification) -> SandboxNotification:
+        return self.resign(notification)
 
     async def notify_payment(self, out_trade_no: str) -> DeliveryAttempt:
         """Deliver the TRANSACTION.SUCCESS of a paid order to its ``notify_url`` (retrying in the background)."""
@@ -764,13 +676,9 @@ class WeChatPaySandbox:
         if not url:
             raise SandboxError(400, "PARAM_ERROR", "该退款没有 notify_url")
         notification = self.build_notification(out_trade_no, out_refund_no=out_refund_no, variant=variant)
-
-        def send() -> Coroutine[Any, Any, DeliveryAttempt]:
-            return self.post_notification(url, notification, variant=variant, record=target.deliveries)
-
-        if concurrently:
-            return list(await asyncio.gather(*(send() for _ in range(times))))
-        return [await send() for _ in range(times)]
+        return await self.send_copies(
+            url, notification, variant=variant, record=target.deliveries, times=times, concurrently=concurrently
+        )
 
     async def finish_refund(self, out_refund_no: str, status: str = "SUCCESS") -> DeliveryAttempt | None:
         """Complete a PROCESSING refund and deliver its notification; 404 unknown, 409 already finished."""
@@ -799,35 +707,6 @@ class WeChatPaySandbox:
         await asyncio.sleep(delay)
         with suppress(SandboxError):  # completed meanwhile by hand
             await self.finish_refund(out_refund_no)
-
-    # --- background work -----------------------------------------------------------------------------------
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` on the running event loop, kept referenced until done.
-
-        It lives on the loop of the request that started it: in ``make run`` that is the server's loop; a loop
-        that ends first (a job's ``asyncio.run``) takes the work with it, like a notification WeChat gives up.
-        """
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("wechatpay_sandbox_task_failed", error=repr(task.exception()))
-
-    async def drain(self) -> None:
-        """Wait until the background retries and refund completions (including any they start) are done."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def aclose(self) -> None:
-        """Cancel the background work (at shutdown, or at the end of a test)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _path_with_query(request: Request) -> str:
