@@ -122,6 +122,10 @@ class Settings(BaseSettings):
             problems.append("微信支付配置不完整：需要商户号、证书序列号、私钥文件和 APIv3 密钥")
         if self.wechatpay_mchid and not (self.wechatpay_public_key_path or self.wechatpay_platform_certificate_path):
             problems.append("微信支付配置不完整：需要微信支付公钥或平台证书，用于验证应答和通知")
+        if (self.wechatpay_mchid or self.alipay_app_id) and not self.public_base_url.startswith("https://"):
+            problems.append(
+                "QINGMALL_PUBLIC_BASE_URL 未设置为 https 地址：支付通知和支付后返回地址由它决定，不能取自请求的 Host"
+            )
         if self.alipay_app_id and not all((self.alipay_private_key_path, self.alipay_public_key_path,
                                            self.alipay_seller_id)):
             problems.append("支付宝配置不完整：需要应用私钥、支付宝公钥和卖家 ID")

@@ -69,6 +69,25 @@ def test_production_refuses_development_defaults():
     assert Settings().resolved_sandbox_enabled is True
 
 
+def test_production_payment_channels_need_a_whole_configuration_and_an_https_public_url(tmp_path):
+    from qingmall.settings import Settings
+
+    base = dict(
+        environment="production", secret_key="k" * 48, data_key="a" * 64, wechat_base_url="https://api.weixin.qq.com",
+        wechat_appid="wx1234567890abcdef", wechat_secret="real-secret", sms_sender="aliyun",
+    )
+    half = Settings(**base, wechatpay_mchid="1900000109", alipay_app_id="2021000000000001").problems_for_production()
+    assert [p.split("：")[0] for p in half] == [
+        "微信支付配置不完整", "微信支付配置不完整", "QINGMALL_PUBLIC_BASE_URL 未设置为 https 地址", "支付宝配置不完整",
+    ]
+    whole = Settings(
+        **base, public_base_url="https://shop.example.com", wechatpay_mchid="1900000109",
+        wechatpay_merchant_serial_no="5157F09EFDC096DE", wechatpay_private_key_path=str(tmp_path / "k.pem"),
+        wechatpay_apiv3_key="a" * 32, wechatpay_public_key_path=str(tmp_path / "pub.pem"),
+    )
+    assert whole.problems_for_production() == []
+
+
 def test_app_will_not_start_in_production_with_the_sandbox():
     from qingmall.app import create_app
     from qingmall.settings import Settings

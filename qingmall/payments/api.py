@@ -1,5 +1,5 @@
-"""Payment routes (mounted under /api/v1): pay an order by WeChat Pay or balance, top up the balance,
-receive WeChat Pay payment and refund notifications.
+"""Payment routes (mounted under /api/v1): pay an order by WeChat Pay (mini-program or H5), Alipay or balance,
+top up the balance, friend pays, and the gateways' payment and refund notifications.
 
 Notify routes have no auth: the signature is the authentication, checked by the service on the raw body.
 """

@@ -62,7 +62,10 @@ class Gateways:
 
 
 def get_gateways(request: Request) -> Gateways:
-    """The app's gateways; when none were configured, an empty set whose notify base is this request's host."""
+    """The app's gateways; when none were configured, an empty set. Without ``QINGMALL_PUBLIC_BASE_URL`` the
+    notify base is taken from the first request's host (development only: production with a payment channel
+    refuses to start without an https public base URL, so a forged Host can never choose where gateways
+    send notifications or where H5 payments return)."""
     gateways = getattr(request.app.state, "payment_gateways", None)
     if gateways is None:
         settings = request.app.state.settings
