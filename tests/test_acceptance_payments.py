@@ -234,3 +234,23 @@ async def test_a_payment_that_lands_after_cancellation_is_refunded_automatically
     [refund] = await shop.refunds()
     assert (refund.amount, refund.status) == (2990, "processing")
     assert shop.wechatpay.refunds[refund.out_refund_no].refund == 2990
+
+
+async def test_alipay_payer_named_by_a_mini_program_auth_code(app, client, session, db):
+    shop = await shop_of(app, client, session, db)
+    order, headers = await shop.order(price=1990)
+    url = f"/api/v1/orders/{order['order_no']}/pay/alipay"
+    codes = [f"demo-xiaoming-{next(_keys):06d}" for _ in range(3)]  # the app's fake is shared: codes are single-use
+
+    trade = await shop.post(url, headers, {"auth_code": codes[0]})
+    reused = await client.post(url, headers=headers, json={"auth_code": codes[0]})
+    neither = await client.post(url, headers=headers, json={"installments": 3})
+    both = await client.post(url, headers=headers, json={"auth_code": codes[1],
+                                                          "buyer_open_id": ALIPAY_OPEN_ID})
+
+    at_fake = shop.alipay.trades[trade["out_trade_no"]]
+    assert at_fake.buyer_open_id.startswith("074a") and len(at_fake.buyer_open_id) == 46
+    assert (reused.status_code, reused.json()["code"]) == (422, "invalid_auth_code")  # a code is good once
+    assert (neither.status_code, both.status_code) == (422, 422)
+    again = await shop.post(url, headers, {"auth_code": codes[2]})
+    assert again["out_trade_no"] == trade["out_trade_no"]  # same payer (same open id), same open trade

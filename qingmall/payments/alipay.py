@@ -113,6 +113,19 @@ def _terms(attempt: PaymentAttempt) -> tuple[object, ...]:
     )
 
 
+async def open_id_from_auth_code(gateways: Gateways, auth_code: str) -> str:
+    """The payer's open id for this app from the mini-program's ``my.getAuthCode`` code (single use)."""
+    client = gateways.require_alipay()
+    try:
+        return await client.exchange_auth_code(auth_code)
+    except AlipayGatewayError as exc:
+        if exc.retryable:
+            raise gateway_unavailable(exc) from exc
+        raise InvalidInput("支付宝授权码无效或已使用，请重新授权", code="invalid_auth_code") from exc
+    except AlipayError as exc:
+        raise gateway_unavailable(exc) from exc
+
+
 async def start_alipay_payment(
     session: AsyncSession,
     gateways: Gateways,

@@ -112,9 +112,11 @@ async def pay_with_alipay(
     session: SessionDep, shopper: CurrentShopper, gateways: GatewaysDep, order_no: OrderNo, data: AlipayPaymentCreate
 ) -> AlipayTradePublic:
     """Create (or reuse) the order's Alipay trade; the mini-program pays it with ``my.tradePay({tradeNO})``."""
+    shopper_id = shopper.id
+    buyer_open_id = data.buyer_open_id or await alipay.open_id_from_auth_code(gateways, data.auth_code or "")
     trade = await alipay.start_alipay_payment(
-        session, gateways, order_no, payer_id=shopper.id, owner_id=shopper.id, installments=data.installments or None,
-        seller_percent=gateways.huabei_seller_percent, buyer_open_id=data.buyer_open_id,
+        session, gateways, order_no, payer_id=shopper_id, owner_id=shopper_id, installments=data.installments or None,
+        seller_percent=gateways.huabei_seller_percent, buyer_open_id=buyer_open_id,
     )
     return AlipayTradePublic.model_validate(trade)
 

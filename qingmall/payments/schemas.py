@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qingmall.core.text import single_line
 
@@ -51,13 +51,21 @@ class TopUpPaymentPublic(BaseModel):
 class AlipayPaymentCreate(BaseModel):
     """Pay an order with Alipay in the mini-program. ``installments`` 3, 6 or 12 pays by Huabei (0: at once).
     Who bears the Huabei fee is the shop's setting (``QINGMALL_ALIPAY_HUABEI_SELLER_PERCENT``), never the
-    shopper's choice. ``buyer_open_id`` is the payer's open id for this Alipay app (``my.getAuthCode`` +
-    ``alipay.system.oauth.token``)."""
+    shopper's choice. The payer is named by exactly one of ``auth_code`` (what ``my.getAuthCode({scopes:
+    'auth_base'})`` gave the mini-program; the server exchanges it with ``alipay.system.oauth.token``) or
+    ``buyer_open_id`` (an open id the client already holds from an earlier exchange)."""
 
     model_config = ConfigDict(extra="forbid")
 
     installments: Literal[0, 3, 6, 12] = 0
-    buyer_open_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{8,128}$")]
+    buyer_open_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{8,128}$")] | None = None
+    auth_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{8,128}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_payer(self) -> AlipayPaymentCreate:
+        if (self.buyer_open_id is None) == (self.auth_code is None):
+            raise ValueError("buyer_open_id 和 auth_code 必须且只能提供一个")
+        return self
 
 
 class AlipayTradePublic(BaseModel):

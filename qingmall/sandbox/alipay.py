@@ -24,6 +24,7 @@ time comes from ``qingmall.core.clock``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -51,7 +52,10 @@ from qingmall.integrations.alipay.signing import (
 )
 from qingmall.sandbox.delivery import DeliveryAttempt, NotificationCourier
 
-METHODS = ("alipay.trade.create", "alipay.trade.query", "alipay.trade.close", "alipay.trade.refund")
+METHODS = (
+    "alipay.trade.create", "alipay.trade.query", "alipay.trade.close", "alipay.trade.refund",
+    "alipay.system.oauth.token",
+)
 MAX_AMOUNT_FEN = 100_000_000_00
 SELLER_ID = "2088000000000001"
 SUCCESS_ANSWER = "success"  # the only answer after which Alipay stops sending a notification
@@ -145,6 +149,7 @@ class AlipaySandbox(NotificationCourier):
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
         self.trades: dict[str, SandboxTrade] = {}
+        self.used_auth_codes: set[str] = set()
         self.merchant_name = "轻商城"
         self._lock = threading.Lock()
 
@@ -201,6 +206,8 @@ class AlipaySandbox(NotificationCourier):
         return None
 
     def _dispatch(self, method: str, params: dict[str, str]) -> dict[str, Any]:
+        if method == "alipay.system.oauth.token":
+            return self._oauth_token(params)
         try:
             biz = json.loads(params.get("biz_content") or "")
         except ValueError:
@@ -218,6 +225,22 @@ class AlipaySandbox(NotificationCourier):
         if method == "alipay.trade.close":
             return self._close(trade)
         return self._refund(trade, biz)
+
+    def _oauth_token(self, params: dict[str, str]) -> dict[str, Any]:
+        """A code is good once (like Alipay's); the open id is derived from it, so ``demo-<name>-<n>`` codes of
+        one name give that shopper the same open id every time. Success carries no ``code`` (as Alipay's)."""
+        code = params.get("code", "")
+        if params.get("grant_type") != "authorization_code" or not code:
+            return _invalid("isv.invalid-parameter", "grant_type / code 参数无效")
+        if code in self.used_auth_codes:
+            return _failure("40002", "Invalid Arguments", "isv.code-invalid", "授权码code无效")
+        self.used_auth_codes.add(code)
+        person = code.rsplit("-", 1)[0] if code.startswith("demo-") else code
+        digest = hashlib.sha256(f"{self.app_id}:{person}".encode()).hexdigest()
+        return {
+            "open_id": "074a" + digest[:42], "access_token": "authusrB" + secrets.token_hex(16),
+            "expires_in": 1296000, "re_expires_in": 2592000, "auth_start": _shanghai(clock.now()),
+        }
 
     def _find(self, biz: dict[str, Any]) -> SandboxTrade | None:
         trade = self.trades.get(str(biz.get("out_trade_no", "")))
