@@ -152,24 +152,11 @@ class WeChatPayClient:
         currency: str = "CNY",
     ) -> str:
         """``POST /v3/pay/transactions/jsapi``: create (or re-fetch) the prepay order; returns ``prepay_id``."""
-        payload: dict[str, Any] = {
-            "appid": appid,
-            "mchid": self.mchid,
-            "description": description,
-            "out_trade_no": out_trade_no,
-            "notify_url": notify_url,
-            "amount": {"total": total, "currency": currency},
-            "payer": {"openid": openid},
-        }
-        if time_expire is not None:
-            payload["time_expire"] = _format_time(time_expire)
-        if attach is not None:
-            payload["attach"] = attach
-        data = await self._call("POST", "/v3/pay/transactions/jsapi", json=payload)
-        prepay_id = (data or {}).get("prepay_id")
-        if not isinstance(prepay_id, str) or not prepay_id:
-            raise WeChatPayUnavailable("jsapi reply has no prepay_id")
-        return prepay_id
+        return await self._create_transaction(
+            "jsapi", "prepay_id", {"payer": {"openid": openid}}, appid=appid, description=description,
+            out_trade_no=out_trade_no, total=total, notify_url=notify_url, time_expire=time_expire, attach=attach,
+            currency=currency,
+        )
 
     async def h5_prepay(
         self,
@@ -190,6 +177,18 @@ class WeChatPayClient:
         The link is valid for 5 minutes: ask again (same ``out_trade_no`` and parameters) for a fresh one.
         The browser is sent there with ``&redirect_url=<urlencoded>`` appended to come back after paying.
         """
+        scene = {"scene_info": {"payer_client_ip": payer_client_ip, "h5_info": {"type": h5_type}}}
+        return await self._create_transaction(
+            "h5", "h5_url", scene, appid=appid, description=description, out_trade_no=out_trade_no, total=total,
+            notify_url=notify_url, time_expire=time_expire, attach=attach, currency=currency,
+        )
+
+    async def _create_transaction(
+        self, kind: str, answer_key: str, scene: dict[str, Any], *, appid: str, description: str, out_trade_no: str,
+        total: int, notify_url: str, time_expire: datetime | None, attach: str | None, currency: str,
+    ) -> str:
+        """``POST /v3/pay/transactions/{kind}`` with the fields every kind shares plus ``scene`` (the payer or
+        the H5 scene); returns the reply's ``answer_key`` (``prepay_id`` / ``h5_url``)."""
         payload: dict[str, Any] = {
             "appid": appid,
             "mchid": self.mchid,
@@ -197,17 +196,17 @@ class WeChatPayClient:
             "out_trade_no": out_trade_no,
             "notify_url": notify_url,
             "amount": {"total": total, "currency": currency},
-            "scene_info": {"payer_client_ip": payer_client_ip, "h5_info": {"type": h5_type}},
+            **scene,
         }
         if time_expire is not None:
             payload["time_expire"] = _format_time(time_expire)
         if attach is not None:
             payload["attach"] = attach
-        data = await self._call("POST", "/v3/pay/transactions/h5", json=payload)
-        h5_url = (data or {}).get("h5_url")
-        if not isinstance(h5_url, str) or not h5_url:
-            raise WeChatPayUnavailable("h5 reply has no h5_url")
-        return h5_url
+        data = await self._call("POST", f"/v3/pay/transactions/{kind}", json=payload)
+        answer = (data or {}).get(answer_key)
+        if not isinstance(answer, str) or not answer:
+            raise WeChatPayUnavailable(f"{kind} reply has no {answer_key}")
+        return answer
 
     def request_payment_params(self, appid: str, prepay_id: str) -> dict[str, str]:
         """The object the mini-program passes to ``wx.requestPayment`` (paySign by the merchant key)."""
