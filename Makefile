@@ -3,10 +3,18 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# two test workers (one per core here); PYTEST_ARGS="-n 0" runs in one process
-PYTEST_ARGS ?= -n 2
+# two test workers (one per core here; the browser tests share one worker and one live server);
+# PYTEST_ARGS="-n 0" runs in one process
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: run test lint bench clean
+# the storefront (uni-app): npm ci when the lockfile changes, H5 and mini-program builds when a source changes
+SF := frontend/storefront
+SF_MODULES := $(SF)/node_modules/.package-lock.json
+SF_SOURCES := $(shell find $(SF)/src -type f 2>/dev/null) $(SF)/package.json $(SF)/vite.config.js $(SF)/index.html
+H5_BUILD := $(SF)/dist/build/h5/index.html
+MP_BUILD := $(SF)/dist/build/mp-weixin/app.json
+
+.PHONY: run test lint bench clean h5 mp storefront screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -15,12 +23,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
+$(SF_MODULES): $(SF)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "need Node.js 20 and npm to build the storefront"; exit 1; }
+	cd $(SF) && npm ci --no-audit --no-fund
+
+$(H5_BUILD): $(SF_MODULES) $(SF_SOURCES)
+	cd $(SF) && npx uni build && node scripts/compress.mjs
+
+$(MP_BUILD): $(SF_MODULES) $(SF_SOURCES)
+	cd $(SF) && node scripts/build-mp.mjs
+
+h5: $(H5_BUILD)
+mp: $(MP_BUILD)
+storefront: h5 mp
+
+run: $(STAMP) $(H5_BUILD)
 	$(BIN)/qingmall serve --demo
 
-test: $(STAMP)
+test: $(STAMP) $(H5_BUILD) $(MP_BUILD)
 	$(BIN)/ruff check qingmall tests bench migrations
+	cd $(SF) && npx jest --config tests-mp/jest.config.js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# browser screenshots of the storefront into docs/screenshots/ (the browser tests write them there when asked)
+screenshots: $(STAMP) $(H5_BUILD)
+	QINGMALL_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -n 0 -p no:cacheprovider tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check qingmall tests bench migrations
@@ -30,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(SF)/dist $(SF)/node_modules

@@ -3,6 +3,8 @@
 - ``/json``: bare Starlette returning a pre-serialised ~1 KB JSON body (what the ASGI server allows).
 - ``/checkout``: the smallest honest order transaction on the same database driver: one conditional stock
   UPDATE plus one order INSERT, no framework logic (what the database allows).
+- ``/h5/...``: the built H5 storefront through bare Starlette ``StaticFiles`` (``BENCH_H5_DIR``), the ceiling
+  for the app's own storefront serving (cache headers, gzip copies, the API's middlewares in front).
 - ``/notify``: the irreducible work of a WeChat Pay payment notification: check the timestamp, verify one
   RSA-2048 signature (SHA256withRSA over ``timestamp\\nnonce\\nbody\\n``), AES-256-GCM decrypt the resource,
   then one transaction: the payment's conditional UPDATE and, when it won, one log INSERT (a repeat updates
@@ -27,7 +29,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 BODY = orjson.dumps(
     {"items": [{"id": i, "title": f"商品{i}", "price_min": 1999, "main_image_url": "/media/x.webp"} for i in range(12)]}
@@ -107,10 +110,13 @@ async def notify_endpoint(request: Request) -> Response:
     return Response(status_code=204)
 
 
+_H5_DIR = os.environ.get("BENCH_H5_DIR", "")
+
 app = Starlette(
     routes=[
         Route("/json", json_endpoint),
         Route("/checkout", checkout_endpoint, methods=["POST"]),
         Route("/notify", notify_endpoint, methods=["POST"]),
+        *([Mount("/h5", StaticFiles(directory=_H5_DIR, html=True))] if _H5_DIR else []),
     ]
 )

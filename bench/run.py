@@ -4,6 +4,8 @@
 
 Each figure is a ratio against a bare ceiling measured in the same run on the same machine, so machine speed
 cancels out:
+- the H5 storefront's shell and main script as served by the app (``core/static.py``: cache headers, gzip copies,
+  behind the API's middlewares) vs bare Starlette ``StaticFiles`` serving the same build;
 - catalog reads (product list page, product detail) vs bare Starlette returning pre-serialised JSON;
 - order creation (``POST /api/v1/orders``: price recomputation, shipping, stock reservation, order + lines +
   timeline insert, idempotency) vs a bare stock-UPDATE + order-INSERT endpoint on the same database;
@@ -90,8 +92,12 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict[str, float]:
+def wrk(
+    url: str, duration: int, connections: int, script: Path | None = None, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     if script:
         cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
@@ -215,6 +221,11 @@ def main() -> None:
     app_port, ceiling_port = free_port(), free_port()
     from qingmall.settings import Settings
 
+    h5_dir = Settings().resolved_storefront_dir
+    if not (h5_dir / "index.html").is_file():
+        sys.exit(f"the H5 storefront is not built at {h5_dir}: run `make h5` first")
+    main_script = re.search(r'src="/(assets/index-[^"]+\.js)"', (h5_dir / "index.html").read_text()).group(1)
+
     appid = Settings().wechat_appid
     keys = notify.wechatpay_keys(data_dir, appid)
     env = dict(os.environ)
@@ -225,6 +236,7 @@ def main() -> None:
         QINGMALL_JOBS_BACKEND="memory",
         PORT=str(app_port),
         BENCH_CEILING_DATABASE_URL=database_url,
+        BENCH_H5_DIR=str(h5_dir),
         **keys.app_env,
         **keys.ceiling_env,
     )
@@ -291,6 +303,16 @@ def main() -> None:
                     ).raise_for_status()
 
         d = args.duration
+        ceiling_base = f"http://127.0.0.1:{ceiling_port}"
+        results["ceiling_h5_shell"] = wrk(f"{ceiling_base}/h5/", d, 64)
+        results["h5_shell"] = wrk(f"{base}/", d, 64)
+        results["ceiling_h5_script"] = wrk(f"{ceiling_base}/h5/{main_script}", d, 64)
+        results["h5_script"] = wrk(f"{base}/{main_script}", d, 64)
+        results["h5_script_gzip"] = wrk(f"{base}/{main_script}", d, 64, headers={"Accept-Encoding": "gzip"})
+        plain_size = (h5_dir / main_script).stat().st_size
+        gzip_path = h5_dir / f"{main_script}.gz"
+        results["h5_script"]["bytes"] = plain_size
+        results["h5_script_gzip"]["bytes"] = gzip_path.stat().st_size if gzip_path.exists() else plain_size
         results["ceiling_json"] = wrk(f"http://127.0.0.1:{ceiling_port}/json", d, 64)
         results["product_list"] = wrk(f"{base}/api/v1/products?limit=20", d, 64)
         results["product_detail"] = wrk(f"{base}/api/v1/products/{detail_id}", d, 64)
@@ -335,6 +357,9 @@ def main() -> None:
 def write_report(path: Path, database_url: str, results: dict[str, dict[str, float]], duration: int) -> None:
     dialect = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     rows = [
+        ("storefront H5 shell (`/`, index.html)", "h5_shell", "ceiling_h5_shell"),
+        ("storefront main script (plain)", "h5_script", "ceiling_h5_script"),
+        ("storefront main script (gzip copy; ceiling sends it plain)", "h5_script_gzip", "ceiling_h5_script"),
         ("product list (20 per page)", "product_list", "ceiling_json"),
         ("product detail", "product_detail", "ceiling_json"),
         ("create order (buy now, 1 line)", "create_order", "ceiling_checkout"),
@@ -353,7 +378,14 @@ def write_report(path: Path, database_url: str, results: dict[str, dict[str, flo
             f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {c['rps']:.0f} | "
             f"{r['rps'] / c['rps']:.2f} |"
         )
-    lines += ["", notify.summary(results)]
+    script = results["h5_script"]
+    lines += [
+        "",
+        f"Storefront main script: {script['bytes'] / 1024:.0f} KiB plain, "
+        f"{results['h5_script_gzip']['bytes'] / 1024:.0f} KiB as the gzip copy a phone downloads.",
+        "",
+        notify.summary(results),
+    ]
     section = "\n".join(lines) + "\n"
     header = "# Benchmarks\n\n" + (__doc__ or "").strip() + "\n" + NOTES + "\nResults (newest first):\n\n"
     old = path.read_text() if path.exists() else ""

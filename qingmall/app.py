@@ -21,9 +21,12 @@ from qingmall.cart import api as cart_api
 from qingmall.catalog import admin_api as catalog_admin
 from qingmall.catalog import api as catalog_api
 from qingmall.checkout import api as checkout_api
+from qingmall.content import admin_api as content_admin
+from qingmall.content import api as content_api
 from qingmall.core.db import Database, get_database, set_database
 from qingmall.core.http import BodySizeLimit, install_error_handlers
 from qingmall.core.logging import configure_logging
+from qingmall.core.static import built_site, serve_storefront_when_nothing_matches
 from qingmall.inventory import admin_api as inventory_admin
 from qingmall.orders import admin_api as orders_admin
 from qingmall.orders import api as orders_api
@@ -45,11 +48,11 @@ from qingmall.wallet import api as wallet_api
 # hottest first: routes are matched in order
 SHOPPER_ROUTERS = [
     catalog_api, cart_api, checkout_api, orders_api, payments_api, aftersales_api, wallet_api, shoppers_api,
-    shopper_uploads, reviews_api,
+    shopper_uploads, reviews_api, content_api,
 ]
 ADMIN_ROUTERS = [
     staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, payments_admin, aftersales_admin,
-    reviews_admin, shoppers_admin, wallet_admin,
+    reviews_admin, shoppers_admin, wallet_admin, content_admin,
 ]
 
 
@@ -59,7 +62,7 @@ LANDING_PAGE = """<!doctype html>
 <style>body{font-family:system-ui,"WenQuanYi Micro Hei",sans-serif;max-width:640px;margin:40px auto;padding:0 16px;
 line-height:1.7;color:#222}code{background:#f4f4f4;padding:1px 4px;border-radius:3px}a{color:#e4393c}</style></head>
 <body><h1>轻商城 Qingmall</h1>
-<p>服务已启动。店铺前台（小程序 / H5）和商家后台将在后续版本中出现在这里。</p>
+<p>服务已启动。H5 店铺前台尚未构建：运行 <code>make h5</code>（<code>make run</code> 会自动构建）后刷新本页。</p>
 <ul>
 <li><a href="/docs">接口文档（可在线调试）</a> · <a href="/openapi.json">OpenAPI</a> ·
 <a href="/healthz">健康检查</a></li>
@@ -67,6 +70,7 @@ line-height:1.7;color:#222}code{background:#f4f4f4;padding:1px 4px;border-radius
 <li>演示员工账号和密码保存在数据目录的 <code>demo-credentials.txt</code>（默认 <code>var/</code>）；
 登录：<code>POST /api/admin/v1/auth/login</code></li>
 <li>演示顾客登录（沙箱微信）：<code>POST /api/v1/auth/wechat-login {"code": "demo-xiaoming-1"}</code></li>
+<li>H5 短信登录的验证码不会真的发出：在 <a href="/sandbox/sms">开发环境短信收件箱</a> 查看</li>
 </ul>
 <p lang="en">The service is running. API docs at <a href="/docs">/docs</a>; demo staff passwords are in
 <code>var/demo-credentials.txt</code>.</p></body></html>"""
@@ -125,10 +129,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in ADMIN_ROUTERS:
         app.include_router(module.router, prefix="/api/admin/v1")
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> HTMLResponse:
-        """Until the storefront (H5) is served here, tell a new user where things are."""
-        return HTMLResponse(LANDING_PAGE)
+    storefront = built_site(settings.resolved_storefront_dir)
+    if storefront is None:
+
+        @app.get("/", include_in_schema=False)
+        async def home() -> HTMLResponse:
+            """The H5 storefront has not been built (``make h5``): tell a new user where things are."""
+            return HTMLResponse(LANDING_PAGE)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -142,10 +149,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for path, sandbox_app in payment_setup.mounts.items():
         app.mount(path, sandbox_app, name=path.rsplit("/", 1)[-1] + "-sandbox")
     if settings.resolved_sandbox_enabled:
+        from qingmall.sandbox.sms import router as sms_inbox
         from qingmall.sandbox.wechat import create_wechat_sandbox
 
         app.mount("/sandbox/wechat", create_wechat_sandbox(), name="wechat-sandbox")
+        app.include_router(sms_inbox)  # reads this app's SMS sender, so a router here, not a mounted app
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount(settings.media_url_prefix, StaticFiles(directory=settings.media_dir), name="media")
+    if storefront is not None:
+        serve_storefront_when_nothing_matches(app, storefront)
     return app

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # uploads
     upload_max_bytes: int = 5 * 1024 * 1024
     media_url_prefix: str = "/media"
+    # The built H5 storefront served at "/" (``make h5`` builds it); empty = this checkout's build folder.
+    storefront_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -138,6 +140,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'qingmall.db').resolve()}"
+
+    @property
+    def resolved_storefront_dir(self) -> Path:
+        if self.storefront_dir is not None:
+            return self.storefront_dir
+        return Path(__file__).resolve().parent.parent / "frontend" / "storefront" / "dist" / "build" / "h5"
 
     @property
     def media_dir(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,8 +97,12 @@ def test_app_will_not_start_in_production_with_the_sandbox():
         create_app(Settings(environment="production"))
 
 
-async def test_home_page_points_a_new_user_to_the_docs(client):
-    response = await client.get("/")
+async def test_home_page_points_a_new_user_to_the_docs_until_the_storefront_is_built(db, settings, tmp_path):
+    from qingmall.app import create_app
+
+    app = create_app(settings.model_copy(update={"storefront_dir": tmp_path / "not-built"}), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        response = await client.get("/")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
-    assert 'href="/docs"' in response.text and "demo-credentials.txt" in response.text
+    assert 'href="/docs"' in response.text and "demo-credentials.txt" in response.text and "make h5" in response.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import stat
 from collections import Counter
 from itertools import product as cartesian
@@ -309,6 +310,40 @@ async def test_seed_creates_accounts_shoppers_and_shipping_templates(db, session
     fresh_ids = {report.product_ids[p.key] for p in data.PRODUCTS if data.category_of(p).name == "生鲜水果"}
     rows = (await session.execute(select(Spu.id, Spu.shipping_template_id))).all()
     assert {spu_id for spu_id, template_id in rows if template_id == fresh.id} == fresh_ids
+
+
+async def test_seeded_banners_and_shortcuts_are_on_the_home_page(db, session, settings, client):
+    report = await _seed(db)
+    assert report is not None and report.assets is not None
+
+    home = (await client.get("/api/v1/home")).json()
+
+    assert home["banners"] == [
+        {
+            "id": report.banner_ids[b.key],
+            "title": b.headline,
+            "caption": b.caption,
+            "image_url": report.assets.banners[b.key].url,
+            "thumbnail_url": report.assets.banners[b.key].thumbnail_url,
+            "link_type": "category",
+            "link_value": str(report.category_ids[b.link_category]),
+        }
+        for b in data.BANNERS
+    ]
+    for banner in home["banners"]:
+        assert _file_of(settings, banner["image_url"]).is_file()
+        assert _file_of(settings, banner["thumbnail_url"]).is_file()
+    assert [(s["category_id"], s["name"]) for s in home["shortcuts"]] == [
+        (report.category_ids[top.name], top.name) for top in data.CATEGORIES[:10]
+    ]
+    assert all(_file_of(settings, s["icon_url"]).is_file() for s in home["shortcuts"])
+    manifest = json.loads((settings.data_dir / seed_module.MANIFEST_FILE).read_text("utf-8"))
+    assert [b["id"] for b in manifest["banners"]] == [b["id"] for b in home["banners"]]
+
+    # a forced seed reuses the banners instead of adding them again
+    again = await _seed(db, force=True)
+    assert again is not None and again.banner_ids == report.banner_ids
+    assert len((await client.get("/api/v1/home")).json()["banners"]) == len(data.BANNERS)
 
 
 async def test_force_adds_the_catalogue_again_and_keeps_accounts(db, session, settings):

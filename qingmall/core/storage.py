@@ -52,6 +52,22 @@ def check_key(key: str) -> str:
     return key
 
 
+def stored_image_key(url: str, settings: Settings | None = None) -> str | None:
+    """The storage key behind ``url`` when it names an image uploaded through this shop, else ``None``.
+
+    Accepted: ``{media_url_prefix}/{key}`` (or the same under ``public_base_url``) where the key is one this
+    module would have chosen (content-addressed, image extension). Anything else (other hosts, ``..``,
+    query strings, other extensions) is refused, so a stored URL can never hot-link or smuggle content.
+    """
+    settings = settings or get_settings()
+    prefix = settings.media_url_prefix.rstrip("/") + "/"
+    bases = [prefix]
+    if settings.public_base_url:
+        bases.append(settings.public_base_url.rstrip("/") + prefix)
+    key = next((url[len(base) :] for base in bases if url.startswith(base)), None)
+    return key if key is not None and _KEY.fullmatch(key) else None
+
+
 def thumbnail_url(url: str) -> str:
     """The thumbnail URL of an image uploaded here; any other URL (a CDN, a demo image) is returned as is."""
     match = _IMAGE_URL.fullmatch(url or "")

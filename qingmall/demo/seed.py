@@ -1,14 +1,15 @@
 """Create the demo shop: categories, products with SKU matrices and pictures, shipping templates,
-shoppers with addresses, reviewed orders, and one staff account per role.
+home-page banners, shoppers with addresses, reviewed orders, and one staff account per role.
 
 Everything is written through the owning areas' services (``catalog.service.create_product`` keeps
 the search index and stock ledger right, ``staff.service.create_staff`` enforces the password policy,
-``shoppers.address_service`` encrypts phones, ``shipping.service`` validates templates), so the demo
+``shoppers.address_service`` encrypts phones, ``shipping.service`` validates templates, ``content.service``
+checks banner images and links), so the demo
 data obeys the same rules as data a merchant types in.
 
 Seeded once: the ``demo_owner`` staff account is the marker, created last, so a seed that failed half
 way is not mistaken for a finished one (run it again). ``force=True`` adds the product catalogue again
-as new products; categories, templates, shoppers and staff accounts that already exist are reused, and
+as new products; categories, templates, banners, shoppers and staff accounts that already exist are reused, and
 existing accounts keep their passwords. Passwords are random per seed, never in the source: they are
 printed once and written to ``<data_dir>/demo-credentials.txt`` (mode 0600).
 """
@@ -28,6 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qingmall.catalog import service as catalog_service
 from qingmall.catalog.models import Category, Spu
 from qingmall.catalog.schemas import CategoryCreate, ProductCreate
+from qingmall.content import service as content_service
+from qingmall.content.models import Banner
+from qingmall.content.schemas import BannerCreate
 from qingmall.core import clock
 from qingmall.core.crypto import encrypt, mask_phone, phone_hash
 from qingmall.core.db import Database
@@ -56,7 +60,7 @@ FRESH_CATEGORY = "生鲜水果"
 Echo = Callable[[str], None]
 
 __all__ = [
-    "CREDENTIALS_FILE", "SchemaMissing", "SeedReport", "is_seeded", "seed_categories", "seed_demo",
+    "CREDENTIALS_FILE", "SchemaMissing", "SeedReport", "is_seeded", "seed_banners", "seed_categories", "seed_demo",
     "seed_demo_shop", "seed_products", "seed_reviews", "seed_shipping_templates", "seed_shoppers", "seed_staff",
 ]
 
@@ -69,6 +73,7 @@ class SeedReport:
     category_ids: dict[str, int] = field(default_factory=dict)
     product_ids: dict[str, int] = field(default_factory=dict)
     template_ids: dict[str, int] = field(default_factory=dict)
+    banner_ids: dict[str, int] = field(default_factory=dict)
     shopper_ids: dict[str, int] = field(default_factory=dict)
     review_count: int = 0
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
@@ -108,6 +113,7 @@ async def seed_demo_shop(database: Database, *, force: bool = False, storage: St
         report.category_ids = await seed_categories(session, report.assets)
         report.template_ids = await seed_shipping_templates(session)
         report.product_ids = await seed_products(session, report, batch)
+        report.banner_ids = await seed_banners(session, report)
         report.shopper_ids = await seed_shoppers(session, report.assets)
         report.accounts = await seed_staff(session, owner=False)
         if with_reviews:
@@ -124,7 +130,7 @@ class SchemaMissing(RuntimeError):
 
 
 async def _check_schema(database: Database) -> None:
-    needed = {"staff", "spus", "skus", "categories", "shoppers", "shipping_templates", "orders", "reviews"}
+    needed = {"staff", "spus", "skus", "categories", "shoppers", "shipping_templates", "orders", "reviews", "banners"}
     async with database.engine.connect() as connection:
         present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
     missing = sorted(needed - present)
@@ -227,6 +233,32 @@ async def seed_products(session: AsyncSession, report: SeedReport, batch: int) -
         )
         spu = await catalog_service.create_product(session, payload, staff_id=None)
         ids[item.key] = spu.id
+    return ids
+
+
+# ---- home page -------------------------------------------------------------------------------------
+
+
+async def seed_banners(session: AsyncSession, report: SeedReport) -> dict[str, int]:
+    """The home-page banners of ``data.BANNERS`` in order, each linking to its category, through
+    ``content.service.create_banner``; a banner with the same title is reused (a forced seed adds none)."""
+    assert report.assets is not None
+    ids: dict[str, int] = {}
+    for order, banner in enumerate(data.BANNERS):
+        existing = await session.scalar(select(Banner.id).where(Banner.title == banner.headline).order_by(Banner.id))
+        if existing is not None:
+            ids[banner.key] = existing
+            continue
+        payload = BannerCreate(
+            title=banner.headline,
+            caption=banner.caption,
+            image_url=report.assets.banners[banner.key].url,
+            link_type="category",
+            link_value=str(report.category_ids[banner.link_category]),
+            sort_order=order,
+        )
+        created = await content_service.create_banner(session, payload)
+        ids[banner.key] = created.id
     return ids
 
 
@@ -341,7 +373,8 @@ def write_manifest(report: SeedReport) -> Path:
     assert report.assets is not None
     path = get_settings().data_dir / MANIFEST_FILE
     banners = [
-        {"title": b.headline, "caption": b.caption, "image_url": report.assets.banners[b.key].url,
+        {"id": report.banner_ids.get(b.key), "title": b.headline, "caption": b.caption,
+         "image_url": report.assets.banners[b.key].url,
          "thumbnail_url": report.assets.banners[b.key].thumbnail_url,
          "category_id": report.category_ids.get(b.link_category)}
         for b in data.BANNERS
@@ -357,7 +390,7 @@ def write_manifest(report: SeedReport) -> Path:
 
 def _announce(report: SeedReport, echo: Echo) -> None:
     echo(f"演示店铺已创建：{len(report.category_ids)} 个类目，{len(report.product_ids)} 个商品，"
-         f"{len(report.shopper_ids)} 位顾客，{report.review_count} 条评价")
+         f"{len(report.banner_ids)} 张首页轮播图，{len(report.shopper_ids)} 位顾客，{report.review_count} 条评价")
     for username, role, password in report.accounts:
         echo(f"  员工账号 {username}（{ROLES[role]['label']}） 密码：{password}")
     if report.credentials_path is not None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qingmall.core import clock
 from qingmall.core.errors import Conflict, InvalidInput, NotFound
 from qingmall.core.pagination import Page, cursor_id, cursor_time, decode_cursor, encode_cursor
-from qingmall.core.storage import check_key
+from qingmall.core.storage import stored_image_key
 from qingmall.orders.models import Order, OrderLine
 from qingmall.reviews.models import Review
 from qingmall.reviews.schemas import (
@@ -65,26 +65,11 @@ def good_rate(good: int, count: int) -> int | None:
     return good * 100 // count
 
 
-def _is_stored_image(key: str) -> bool:
-    try:
-        check_key(key)
-    except ValueError:
-        return False
-    return True
-
-
 def check_photos(urls: list[str]) -> list[str]:
-    """Accept only URLs of images uploaded through the app: ``{media_url_prefix}/{storage key}`` (or the
-    same under ``public_base_url``), where the key is one ``core.storage`` itself would have chosen
-    (content-addressed, image extension). Anything else (other hosts, ``..``, query strings) is refused."""
-    settings = get_settings()
-    prefix = settings.media_url_prefix.rstrip("/") + "/"
-    bases = [prefix]
-    if settings.public_base_url:
-        bases.append(settings.public_base_url.rstrip("/") + prefix)
+    """Accept only URLs of images uploaded through the app (``core.storage.stored_image_key``): other
+    hosts, ``..``, query strings and non-image keys are refused."""
     for url in urls:
-        key = next((url[len(base) :] for base in bases if url.startswith(base)), None)
-        if key is None or not _is_stored_image(key):
+        if stored_image_key(url) is None:
             raise InvalidInput("图片地址无效，请通过商城上传图片", code="invalid_photo_url", details={"url": url[:512]})
     return list(urls)
 

@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "staff.manage": "管理员工与角色",
     "audit.read": "查看操作日志",
     "media.upload": "上传图片",
+    "content.write": "店铺装修",
 }
 
 ROLES: dict[str, dict[str, object]] = {
@@ -31,7 +32,7 @@ ROLES: dict[str, dict[str, object]] = {
             {
                 "catalog.read", "catalog.write", "inventory.write", "orders.read", "orders.cancel",
                 "aftersales.manage", "shipping.write", "reviews.moderate", "shoppers.read", "media.upload",
-                "audit.read", "payments.reconcile",
+                "audit.read", "payments.reconcile", "content.write",
             }
         ),
     },

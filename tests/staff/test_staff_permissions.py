@@ -19,11 +19,11 @@ EXPECTED = {
     "owner": {
         "catalog.write", "inventory.write", "orders.ship", "orders.cancel", "reviews.moderate",
         "shoppers.read", "staff.manage", "audit.read", "media.upload", "aftersales.manage", "balance.adjust",
-        "payments.reconcile",
+        "payments.reconcile", "content.write",
     },
     "operator": {
         "catalog.write", "inventory.write", "orders.cancel", "reviews.moderate", "shoppers.read", "audit.read",
-        "media.upload", "aftersales.manage", "payments.reconcile",
+        "media.upload", "aftersales.manage", "payments.reconcile", "content.write",
     },
     "customer_service": {"orders.cancel", "reviews.moderate", "shoppers.read", "aftersales.manage"},
     "warehouse": {"inventory.write", "orders.ship"},
