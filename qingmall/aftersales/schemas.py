@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from qingmall.core.storage import WithThumbnail
 from qingmall.core.text import SINGLE_LINE_PATTERN, multi_line, single_line
 from qingmall.orders.schemas import CarrierCode, CarrierName, TrackingNo
 
@@ -111,7 +112,7 @@ class AdminAfterSaleFilters(Strict):
 # ---- responses ----------------------------------------------------------------------------------------------
 
 
-class QuoteLinePublic(BaseModel):
+class QuoteLinePublic(WithThumbnail):
     order_line_id: int
     title: str
     spec_text: str
@@ -131,7 +132,7 @@ class AfterSaleQuotePublic(BaseModel):
     refund_amount: int
 
 
-class AfterSaleLinePublic(BaseModel):
+class AfterSaleLinePublic(WithThumbnail):
     order_line_id: int
     sku_id: int
     title: str

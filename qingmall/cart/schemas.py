@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qingmall.core.errors import InvalidInput
+from qingmall.core.storage import WithThumbnail
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
@@ -69,7 +70,7 @@ class CartSelect(Strict):
         return self
 
 
-class CartLinePublic(BaseModel):
+class CartLinePublic(WithThumbnail):
     """One cart line with the product as it is now; ``status`` says whether it can be checked out."""
 
     id: int

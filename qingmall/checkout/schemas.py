@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from qingmall.core.storage import WithThumbnail
 from qingmall.core.text import multi_line
 
 MAX_LINES = 100
@@ -83,7 +84,7 @@ class OrderCreate(CheckoutRequest):
     )
 
 
-class CheckoutLinePublic(BaseModel):
+class CheckoutLinePublic(WithThumbnail):
     sku_id: int
     spu_id: int
     title: str

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel, computed_field
+
 from qingmall.settings import Settings, get_settings
 
 IMAGE_EXTENSIONS = ("jpg", "png", "webp", "gif")
@@ -119,3 +121,15 @@ def get_storage(settings: Settings | None = None) -> Storage:
     """The configured storage (local disk for now)."""
     settings = settings or get_settings()
     return LocalStorage(settings.media_dir, settings.media_url_prefix)
+
+
+class WithThumbnail(BaseModel):
+    """A schema that shows a picture: its ``thumbnail_url`` is derived from ``image_url`` by the storage's own
+    naming rule, so clients never have to know that rule (lists and order lines show the small WebP)."""
+
+    image_url: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thumbnail_url(self) -> str:
+        return thumbnail_url(self.image_url)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qingmall.core import clock
 from qingmall.core.errors import NotFound
 from qingmall.core.pagination import Page, bounded_day, cursor_id, cursor_time, decode_cursor, encode_cursor
+from qingmall.core.storage import thumbnail_url
 from qingmall.orders import snapshots, states
 from qingmall.orders.models import Order, OrderEvent, OrderLine
 from qingmall.orders.schemas import (
@@ -181,7 +182,7 @@ def _summary(order: Order, lines: list[tuple[str, str, int]]) -> dict[str, Any]:
         "shipping_fee": order.shipping_fee,
         "discount_amount": order.discount_amount,
         "payable_amount": order.payable_amount,
-        "thumbnails": [image for image, _, _ in lines[:THUMBNAILS]],
+        "thumbnails": [thumbnail_url(image) for image, _, _ in lines[:THUMBNAILS]],
         "first_title": lines[0][1] if lines else "",
         "created_at": order.created_at,
         "pay_deadline": order.pay_deadline if order.status == states.PENDING_PAYMENT else None,

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qingmall.checkout.schemas import AddressSnapshotPublic, DiscountPublic
+from qingmall.core.storage import WithThumbnail
 from qingmall.core.text import single_line
 
 ShopperStatusFilter = Literal[
@@ -71,7 +72,7 @@ class AdminOrderFilters(Strict):
         return self
 
 
-class OrderLinePublic(BaseModel):
+class OrderLinePublic(WithThumbnail):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

@@ -52,6 +52,7 @@ async def test_return_of_one_of_three_units_refunds_its_share_to_the_fen_and_the
                 "title": "测试商品",
                 "spec_text": "",
                 "image_url": "/media/test.png",
+                "thumbnail_url": "/media/test.png",
                 "quantity": 1,
                 "refundable_quantity": 3,
                 "amount": 967,

@@ -200,3 +200,13 @@ def test_thumbnail_url_only_rewrites_our_uploads():
     )
     assert thumbnail_url("https://cdn.example.com/x.jpg") == "https://cdn.example.com/x.jpg"
     assert thumbnail_url("") == ""
+
+
+def test_line_schemas_give_the_thumbnail_of_an_uploaded_picture_and_leave_other_urls_alone():
+    from qingmall.cart.schemas import CartLinePublic
+    from qingmall.core.storage import WithThumbnail
+
+    stored = "/media/images/ab/" + "ab" * 32 + ".png"
+    assert WithThumbnail(image_url=stored).thumbnail_url == "/media/images/ab/" + "ab" * 32 + ".thumb.webp"
+    assert WithThumbnail(image_url="https://cdn.example.com/x.png").thumbnail_url == "https://cdn.example.com/x.png"
+    assert "thumbnail_url" in CartLinePublic.model_json_schema(mode="serialization")["properties"]
