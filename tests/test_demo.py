@@ -346,6 +346,18 @@ async def test_seeded_banners_and_shortcuts_are_on_the_home_page(db, session, se
     assert len((await client.get("/api/v1/home")).json()["banners"]) == len(data.BANNERS)
 
 
+async def test_the_demo_earbuds_have_a_playable_product_video(db, session, settings, client):
+    await _seed(db)
+    found = (await client.get("/api/v1/products", params={"keyword": "FreeBuds"})).json()["items"]
+    product = (await client.get(f"/api/v1/products/{found[0]['id']}")).json()
+
+    assert product["video_url"].startswith("/media/videos/") and product["video_url"].endswith(".mp4")
+    served = await client.get(product["video_url"])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "video/mp4"
+    assert served.content[4:8] == b"ftyp"  # an MP4 box header
+
+
 async def test_force_adds_the_catalogue_again_and_keeps_accounts(db, session, settings):
     first = await _seed(db)
     assert first is not None

@@ -22,7 +22,8 @@ from qingmall.settings import Settings, get_settings
 IMAGE_EXTENSIONS = ("jpg", "png", "webp", "gif")
 THUMBNAIL_SUFFIX = ".thumb.webp"
 
-_KEY = re.compile(r"^images/[0-9a-f]{2}/[0-9a-f]{64}(?:\.(?:jpg|png|webp|gif)|\.thumb\.webp)$")
+_IMAGE_KEY = re.compile(r"^images/[0-9a-f]{2}/[0-9a-f]{64}(?:\.(?:jpg|png|webp|gif)|\.thumb\.webp)$")
+_VIDEO_KEY = re.compile(r"^videos/[0-9a-f]{2}/[0-9a-f]{64}\.mp4$")
 _IMAGE_URL = re.compile(r"^(?P<base>.*/images/[0-9a-f]{2}/[0-9a-f]{64})\.(?:jpg|png|webp|gif)$")
 
 
@@ -43,13 +44,18 @@ def image_key(digest: str, extension: str) -> str:
     return f"images/{digest[:2]}/{digest}.{extension}"
 
 
+def video_key(digest: str) -> str:
+    """``videos/ab/abcdef...64.mp4``: product videos (H.264 MP4, what both WeChat and browsers play)."""
+    return f"videos/{digest[:2]}/{digest}.mp4"
+
+
 def thumbnail_key(digest: str) -> str:
     return f"images/{digest[:2]}/{digest}{THUMBNAIL_SUFFIX}"
 
 
 def check_key(key: str) -> str:
     """Refuse any key that is not one of ours (``..``, absolute paths, other extensions)."""
-    if not _KEY.fullmatch(key):
+    if not (_IMAGE_KEY.fullmatch(key) or _VIDEO_KEY.fullmatch(key)):
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 
@@ -67,7 +73,7 @@ def stored_image_key(url: str, settings: Settings | None = None) -> str | None:
     if settings.public_base_url:
         bases.append(settings.public_base_url.rstrip("/") + prefix)
     key = next((url[len(base) :] for base in bases if url.startswith(base)), None)
-    return key if key is not None and _KEY.fullmatch(key) else None
+    return key if key is not None and _IMAGE_KEY.fullmatch(key) else None
 
 
 def thumbnail_url(url: str) -> str:

@@ -3,7 +3,8 @@
 Files go through ``qingmall.core.storage`` under content-addressed keys (``images/ab/<sha256>.png`` and
 ``<sha256>.thumb.webp``), exactly like merchant uploads, so ``storage.thumbnail_url`` works for demo
 products as for any other and a later switch to S3 moves them too. Rendering is deterministic, so the
-same picture always lands under the same key and a re-seed rewrites nothing. Drawing runs on a small
+same picture always lands under the same key and a re-seed rewrites nothing. Product videos are committed
+clips (``media/<product key>.mp4``) stored under ``videos/ab/<sha256>.mp4``. Drawing runs on a small
 pool of worker processes, which keeps the whole set to a few seconds on two cores.
 """
 
@@ -16,14 +17,18 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
-from qingmall.core.storage import Storage, image_key, thumbnail_key
+from qingmall.core.storage import Storage, image_key, thumbnail_key, video_key
 from qingmall.demo import images
 from qingmall.demo.data import BANNERS, CATEGORIES, PRODUCTS, SHOPPERS
 
 THUMBNAIL_SIZE = 400
+# product videos, named by the product's key: short H.264 clips made once from the product's own pictures
+# (ffmpeg zoompan + crossfade), committed because the demo must not need ffmpeg or a download
+VIDEO_DIR = Path(__file__).resolve().parent / "media"
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class DemoAssets:
     category_icons: dict[str, StoredImage] = field(default_factory=dict)
     banners: dict[str, StoredImage] = field(default_factory=dict)
     avatars: dict[str, StoredImage] = field(default_factory=dict)
+    product_videos: dict[str, str] = field(default_factory=dict)  # product key -> video URL
     files_written: int = 0
     has_cjk_font: bool = False
 
@@ -151,6 +157,13 @@ async def build_assets(storage: Storage, *, workers: int | None = None, cache: R
         stored, written = await store(storage, encoded)
         targets[kind][key] = stored
         assets.files_written += written
+    for path in sorted(VIDEO_DIR.glob("*.mp4")):
+        data = path.read_bytes()
+        key = video_key(hashlib.sha256(data).hexdigest())
+        if not await storage.exists(key):
+            await storage.save(key, data)
+            assets.files_written += 1
+        assets.product_videos[path.stem] = storage.url(key)
     return assets
 
 

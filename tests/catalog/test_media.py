@@ -210,3 +210,15 @@ def test_line_schemas_give_the_thumbnail_of_an_uploaded_picture_and_leave_other_
     assert WithThumbnail(image_url=stored).thumbnail_url == "/media/images/ab/" + "ab" * 32 + ".thumb.webp"
     assert WithThumbnail(image_url="https://cdn.example.com/x.png").thumbnail_url == "https://cdn.example.com/x.png"
     assert "thumbnail_url" in CartLinePublic.model_json_schema(mode="serialization")["properties"]
+
+
+def test_video_keys_are_storage_keys_but_never_pass_for_images():
+    from qingmall.core.storage import check_key, stored_image_key, video_key
+
+    key = video_key("cd" * 32)
+    assert key == "videos/cd/" + "cd" * 32 + ".mp4"
+    assert check_key(key) == key
+    assert stored_image_key("/media/" + key) is None  # a review photo or banner can't be a video
+    for bad in ("videos/cd/" + "cd" * 32 + ".html", "videos/../x.mp4", "videos/cd/short.mp4"):
+        with pytest.raises(ValueError):
+            check_key(bad)

@@ -56,7 +56,8 @@ async def test_buy_now_preview_gives_the_full_breakdown(client, session):
     body = response.json()
     assert body["lines"] == [{
         "sku_id": sku_id, "spu_id": spu_id, "title": "有机大米", "spec_text": "规格:5kg",
-        "image_url": "/media/test.png", "thumbnail_url": "/media/test.png", "unit_price": 5900, "quantity": 2, "goods_amount": 11800, "discount_amount": 0,
+        "image_url": "/media/test.png", "thumbnail_url": "/media/test.png",
+        "unit_price": 5900, "quantity": 2, "goods_amount": 11800, "discount_amount": 0,
         "payable_amount": 11800, "weight_grams": 1200, "total_weight_grams": 2400, "status": "ok",
     }]
     assert {k: body[k] for k in ("goods_amount", "shipping_fee", "discounts", "discount_amount", "payable_amount",
