@@ -1,5 +1,5 @@
 // Helpers shared by the account pages (login, me, orders, after-sales, reviews, wallet): navigation that knows
-// the tab pages, thumbnails of stored images, order/after-sale labels through t(), confirm dialogs, order actions
+// the tab pages, order/after-sale labels through t(), confirm dialogs, order actions
 // and the shopper photo upload (POST /api/v1/uploads/images, multipart field `file`).
 import { api, API_BASE, getAuth, ApiError, mediaUrl } from '@/api/http.js'
 import { t } from '@/locale'
@@ -17,13 +17,6 @@ export function openPage(url, { replace = false } = {}) {
   } else {
     uni.navigateTo({ url: path })
   }
-}
-
-/** "/media/images/ab/<sha256>.png" -> its WebP thumbnail ("....thumb.webp"); other URLs unchanged. */
-export function thumbUrl(url) {
-  if (!url) return ''
-  const match = /^(.*\/images\/[0-9a-f]{2}\/[0-9a-f]{64})\.(jpg|jpeg|png|webp|gif)$/i.exec(url)
-  return match ? `${match[1]}.thumb.webp` : url
 }
 
 function translated(key, fallback) {
@@ -154,6 +147,16 @@ export function copyText(text) {
   uni.setClipboardData({
     data: String(text),
     success: () => uni.showToast({ title: t('common.copied'), icon: 'none' }),
+  })
+}
+
+/** The terms of service ('terms') or the privacy policy ('privacy') in a modal. */
+export function showDoc(kind) {
+  uni.showModal({
+    title: t(`account.login.${kind}Title`),
+    content: t(`account.login.${kind}Body`),
+    showCancel: false,
+    confirmText: t('common.confirm'),
   })
 }
 

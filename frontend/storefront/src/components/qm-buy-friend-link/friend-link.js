@@ -1,7 +1,5 @@
 // 找朋友代付 links: the API gives a share path (/pages/friend-pay/index?token=...). A mini-program shares the
 // path itself (onShareAppMessage); in a browser it becomes a link to this H5 site (hash router).
-import { t } from '@/locale'
-
 export function friendShareUrl(sharePath) {
   if (!sharePath) return ''
   let url = sharePath
@@ -9,11 +7,4 @@ export function friendShareUrl(sharePath) {
   url = `${window.location.origin}${window.location.pathname}#${sharePath}`
   // #endif
   return url
-}
-
-export function copyText(text) {
-  uni.setClipboardData({
-    data: text,
-    success: () => uni.showToast({ title: t('common.copied'), icon: 'none' }),
-  })
 }

@@ -1,5 +1,7 @@
 // Address helpers shared by the buying pages (address list / edit, checkout).
+import { api, showError } from '@/api/http.js'
 import { t } from '@/locale'
+import { confirmDialog } from '@/utils/account-kit.js'
 
 /** uni.$emit(SELECTED_EVENT, address) when the list in select mode is tapped; the checkout listens. */
 export const SELECTED_EVENT = 'qm-buy:address-selected'
@@ -24,4 +26,17 @@ export function fullAddress(a) {
   if (a.full_address) return a.full_address
   const city = a.city && a.city !== a.province ? a.city : ''
   return `${a.province || ''}${city}${a.district || ''} ${a.detail || ''}`.trim()
+}
+
+/** Ask, then delete the address. Resolves true once deleted (a toast says so); false if declined or failed (shown). */
+export async function deleteAddress(id) {
+  if (!(await confirmDialog(t('buy.address.deleteConfirm'), { confirmText: t('common.delete') }))) return false
+  try {
+    await api.del(`/addresses/${id}`, undefined, { auth: 'required' })
+    uni.showToast({ title: t('buy.address.deleted'), icon: 'none' })
+    return true
+  } catch (e) {
+    showError(e)
+    return false
+  }
 }
