@@ -43,6 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTES = """
 ## What the numbers say (read before the tables)
 
+- **Storefront files** are served by the API process so `make run` needs nothing else: hashed assets with a
+  one-year cache (a phone fetches them once per release), `index.html` revalidated, gzip copies made at build
+  time. Against bare Starlette ``StaticFiles`` on the same build: 0.75 for the shell, 0.54 for the main script sent
+  plain and 0.69 for its gzip copy (a third of the bytes); the gap is the API's middlewares and the ``.gz`` lookup.
+  Static files through Python top out around a thousand per second on two cores either way; production puts a
+  CDN or nginx in front of ``/assets/``.
 - **Catalog reads** are served from the per-process page cache (``catalog/cache.py``) without touching the
   database; what is left is FastAPI's routing, query validation and the ASGI middlewares (body-size limit, audit
   pass-through). In-process a cached list page costs ~0.1 ms and a product page ~0.09 ms (``/docs`` ~0.03 ms);
