@@ -31,6 +31,7 @@ from qingmall.orders.schemas import (
     OrderLinePublic,
     OrderSummaryPublic,
 )
+from qingmall.reviews.models import Review
 
 THUMBNAILS = 4
 
@@ -60,7 +61,14 @@ def _countdown(order: Order) -> int:
     return max(0, int((order.pay_deadline - clock.now()).total_seconds()))
 
 
-def _common(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
+async def _reviewed(session: AsyncSession, line_ids: list[int]) -> set[int]:
+    """Which of these order lines the shopper has reviewed (one query for a page or an order)."""
+    if not line_ids:
+        return set()
+    return set((await session.scalars(select(Review.order_line_id).where(Review.order_line_id.in_(line_ids)))).all())
+
+
+def _common(order: Order, lines: list[OrderLine], reviewed: set[int]) -> dict[str, Any]:
     logistics = None
     if order.tracking_no:
         logistics = LogisticsPublic(
@@ -71,7 +79,9 @@ def _common(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
         "order_no": order.order_no,
         "status": order.status,
         "status_label": states.STATUS_LABELS.get(order.status, order.status),
-        "lines": [OrderLinePublic.model_validate(line) for line in lines],
+        "lines": [
+            OrderLinePublic.model_validate(line).model_copy(update={"reviewed": line.id in reviewed}) for line in lines
+        ],
         "goods_amount": order.goods_amount,
         "shipping_fee": order.shipping_fee,
         "discounts": [
@@ -97,7 +107,9 @@ def _common(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
     }
 
 
-async def _load(session: AsyncSession, order_id: int) -> tuple[Order, list[OrderLine], list[OrderEvent]]:
+async def _load(
+    session: AsyncSession, order_id: int
+) -> tuple[Order, list[OrderLine], list[OrderEvent], set[int]]:
     order = await session.get(Order, order_id, populate_existing=True)
     if order is None:
         raise _not_found()
@@ -107,14 +119,15 @@ async def _load(session: AsyncSession, order_id: int) -> tuple[Order, list[Order
     events = list(
         (await session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
     )
-    return order, lines, events
+    reviewed = await _reviewed(session, [line.id for line in lines]) if order.status == states.COMPLETED else set()
+    return order, lines, events, reviewed
 
 
 async def order_detail(session: AsyncSession, order_id: int) -> OrderDetailPublic:
     """The shopper's view of one order (caller has checked ownership)."""
-    order, lines, events = await _load(session, order_id)
+    order, lines, events, reviewed = await _load(session, order_id)
     return OrderDetailPublic(
-        **_common(order, lines),
+        **_common(order, lines, reviewed),
         address=snapshots.shopper_address(order.address),
         timeline=[OrderEventPublic.model_validate(e) for e in events],
     )
@@ -122,9 +135,9 @@ async def order_detail(session: AsyncSession, order_id: int) -> OrderDetailPubli
 
 async def admin_order_detail(session: AsyncSession, order_id: int) -> OrderAdminDetailPublic:
     """The merchant's view: full phone, who did what, payment reference, refund flag."""
-    order, lines, events = await _load(session, order_id)
+    order, lines, events, reviewed = await _load(session, order_id)
     return OrderAdminDetailPublic(
-        **_common(order, lines),
+        **_common(order, lines, reviewed),
         id=order.id,
         shopper_id=order.shopper_id,
         address=snapshots.admin_address(order.address),
@@ -143,9 +156,12 @@ async def get_admin_order(session: AsyncSession, order_no: str) -> OrderAdminDet
     return await admin_order_detail(session, await order_id_by_no(session, order_no))
 
 
+LineBrief = tuple[int, str, str, int]  # id, image_url, title, quantity
+
+
 async def _page(
     session: AsyncSession, query: Any, cursor: str | None, limit: int
-) -> tuple[list[Order], str | None, dict[int, list[tuple[str, str, int]]]]:
+) -> tuple[list[Order], str | None, dict[int, list[LineBrief]], set[int]]:
     after = decode_cursor(cursor, 2)
     if after is not None:
         moment, last_id = cursor_time(after[0]), cursor_id(after[1])
@@ -159,19 +175,20 @@ async def _page(
         orders = orders[:limit]
         last = orders[-1]
         next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
-    lines: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    lines: dict[int, list[LineBrief]] = defaultdict(list)
     if orders:
         rows = await session.execute(
-            select(OrderLine.order_id, OrderLine.image_url, OrderLine.title, OrderLine.quantity)
+            select(OrderLine.order_id, OrderLine.id, OrderLine.image_url, OrderLine.title, OrderLine.quantity)
             .where(OrderLine.order_id.in_([o.id for o in orders]))
             .order_by(OrderLine.id)
         )
-        for order_id, image_url, title, quantity in rows.all():
-            lines[order_id].append((image_url, title, quantity))
-    return orders, next_cursor, lines
+        for order_id, line_id, image_url, title, quantity in rows.all():
+            lines[order_id].append((line_id, image_url, title, quantity))
+    completed = [line[0] for o in orders if o.status == states.COMPLETED for line in lines[o.id]]
+    return orders, next_cursor, lines, await _reviewed(session, completed)
 
 
-def _summary(order: Order, lines: list[tuple[str, str, int]]) -> dict[str, Any]:
+def _summary(order: Order, lines: list[LineBrief], reviewed: set[int]) -> dict[str, Any]:
     return {
         "order_no": order.order_no,
         "status": order.status,
@@ -182,10 +199,13 @@ def _summary(order: Order, lines: list[tuple[str, str, int]]) -> dict[str, Any]:
         "shipping_fee": order.shipping_fee,
         "discount_amount": order.discount_amount,
         "payable_amount": order.payable_amount,
-        "thumbnails": [thumbnail_url(image) for image, _, _ in lines[:THUMBNAILS]],
-        "first_title": lines[0][1] if lines else "",
+        "thumbnails": [thumbnail_url(image) for _, image, _, _ in lines[:THUMBNAILS]],
+        "first_title": lines[0][2] if lines else "",
         "created_at": order.created_at,
         "pay_deadline": order.pay_deadline if order.status == states.PENDING_PAYMENT else None,
+        "unreviewed_count": (
+            sum(1 for line in lines if line[0] not in reviewed) if order.status == states.COMPLETED else 0
+        ),
     }
 
 
@@ -196,9 +216,9 @@ async def list_shopper_orders(
     query = select(Order).where(Order.shopper_id == shopper_id)
     if status != "all":
         query = query.where(Order.status == status)
-    orders, next_cursor, lines = await _page(session, query, cursor, limit)
+    orders, next_cursor, lines, reviewed = await _page(session, query, cursor, limit)
     return Page[OrderSummaryPublic](
-        items=[OrderSummaryPublic(**_summary(o, lines[o.id])) for o in orders], next_cursor=next_cursor
+        items=[OrderSummaryPublic(**_summary(o, lines[o.id], reviewed)) for o in orders], next_cursor=next_cursor
     )
 
 
@@ -242,11 +262,11 @@ async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -
         query = query.where(
             Order.id.in_(select(OrderLine.order_id).where(OrderLine.title.ilike(pattern, escape="\\")))
         )
-    orders, next_cursor, lines = await _page(session, query, filters.cursor, filters.limit)
+    orders, next_cursor, lines, reviewed = await _page(session, query, filters.cursor, filters.limit)
     return Page[OrderAdminSummaryPublic](
         items=[
             OrderAdminSummaryPublic(
-                **_summary(o, lines[o.id]),
+                **_summary(o, lines[o.id], reviewed),
                 id=o.id,
                 shopper_id=o.shopper_id,
                 recipient_name=(o.address or {}).get("recipient_name", ""),

@@ -88,6 +88,7 @@ class OrderLinePublic(WithThumbnail):
     payable_amount: int
     weight_grams: int
     refunded_quantity: int = 0
+    reviewed: bool = False  # the shopper has reviewed this line (评价 is done)
 
 
 class OrderEventPublic(BaseModel):
@@ -135,6 +136,7 @@ class OrderSummaryPublic(BaseModel):
     first_title: str
     created_at: datetime
     pay_deadline: datetime | None
+    unreviewed_count: int = 0  # lines of a completed order still waiting for the shopper's review (待评价)
 
 
 class OrderAdminSummaryPublic(OrderSummaryPublic):

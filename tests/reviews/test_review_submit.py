@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from qingmall.core import clock
 from qingmall.core.errors import InvalidInput
 from qingmall.core.security import issue_token
+from qingmall.orders.models import Order
 from qingmall.reviews import service
 from qingmall.reviews.models import Review
 from tests.factories import make_product, make_shopper, shopper_headers
@@ -285,3 +286,26 @@ async def test_concurrent_follow_ups_land_once(client, session, db):
     winner = next(r for r in responses if r.status_code == 200).json()["follow_up"]["content"]
     async with db.sessionmaker() as s:
         assert (await s.get(Review, review["id"])).follow_up_content == winner
+
+
+async def test_order_pages_say_which_lines_still_wait_for_a_review(client, session, db):
+    # given a completed order that is not reviewed yet
+    shopper = await make_shopper(session, nickname="待评价")
+    spu = await make_product(session, title="帆布袋")
+    line = await make_order_line(session, shopper, spu)
+    order = await session.get(Order, line.order_id)
+    order.order_no = order_no = f"{20261207000000000000 + line.order_id}"  # the shopper route's 20 digits
+    await session.commit()
+    headers = shopper_headers(shopper)
+
+    def listed():
+        return client.get("/api/v1/orders", headers=headers, params={"status": "completed"})
+
+    assert (await listed()).json()["items"][0]["unreviewed_count"] == 1
+    assert (await client.get(f"/api/v1/orders/{order_no}", headers=headers)).json()["lines"][0]["reviewed"] is False
+    # when the shopper reviews the line
+    answer = await client.post(URL, headers=headers, json={"order_line_id": line.id, "rating": 5})
+    assert answer.status_code == 201
+    # then the list and the detail say so
+    assert (await listed()).json()["items"][0]["unreviewed_count"] == 0
+    assert (await client.get(f"/api/v1/orders/{order_no}", headers=headers)).json()["lines"][0]["reviewed"] is True

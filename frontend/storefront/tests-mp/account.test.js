@@ -62,3 +62,18 @@ test('order detail renders status, logistics and actions', async () => {
   expect(html).toContain('order-detail-confirm')
   expect(html).not.toMatch(/undefined|NaN/)
 })
+
+test('a completed order offers 评价 only while a line waits for its review', async () => {
+  const completed = (no, unreviewed) => ({ ...ORDER, order_no: no, status: 'completed', status_label: '已完成',
+    first_title: `订单${no.slice(-1)}`, unreviewed_count: unreviewed })
+  const { page } = loadPage('pages/orders/list', {
+    'GET /api/v1/orders': () => [200, { items: [completed('20261207124312865971', 1), completed('20261207124312865972', 0)],
+      next_cursor: null }],
+  }, { status: 'completed' }, { storage: { qm_auth: AUTH } })
+  await waitFor(() => page.dom.textContent.includes('订单2'))
+  const html = page.dom.innerHTML
+  const first = html.indexOf('20261207124312865971')
+  const second = html.indexOf('20261207124312865972')
+  expect(html.slice(first, second)).toContain('order-review')
+  expect(html.slice(second)).not.toContain('order-review')
+})
