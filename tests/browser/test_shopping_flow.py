@@ -34,7 +34,9 @@ def log_in_on_the_login_page(page: Page, server: LiveServer) -> None:
     page.locator(".login-phone input").fill(PHONE)
     page.locator(".login-send-code").click()
     expect(page.locator(".login-send-code")).to_contain_text("秒后重发")  # the resend countdown runs
-    page.locator(".login-code input").fill(server.last_sms_code(PHONE))
+    code = server.last_sms_code(PHONE)
+    expect(page.locator(".login-demo-code")).to_contain_text(code)  # the demo shop shows the code it "sent"
+    page.locator(".login-code input").fill(code)
     page.locator(".login-agree").click()
     page.locator(".login-submit").click()
 
