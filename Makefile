@@ -28,7 +28,7 @@ $(SF_MODULES): $(SF)/package-lock.json
 	cd $(SF) && npm ci --no-audit --no-fund
 
 $(H5_BUILD): $(SF_MODULES) $(SF_SOURCES)
-	cd $(SF) && npx uni build && node scripts/compress.mjs
+	cd $(SF) && npx uni build && node ../compress.mjs dist/build/h5
 
 $(MP_BUILD): $(SF_MODULES) $(SF_SOURCES)
 	cd $(SF) && node scripts/build-mp.mjs

@@ -2,7 +2,7 @@
 
 Vite names every asset by its content hash, so ``/assets/*`` may be cached for a year; ``index.html`` must
 be revalidated on every visit or a new release would never reach a shopper whose browser kept the old page.
-The build step writes a gzip copy beside each text asset (``scripts/compress.mjs``); a browser that accepts
+The build step writes a gzip copy beside each text asset (``frontend/compress.mjs``); a browser that accepts
 gzip gets that copy, so a phone on a slow network downloads about a third of the bytes and the server spends
 no CPU compressing.
 """
@@ -51,7 +51,7 @@ def built_site(directory: Path) -> BuiltSiteFiles | None:
 
 
 # paths that belong to the service, never to the storefront: an unknown one stays the API's JSON 404
-SERVICE_PREFIXES = ("/api/", "/sandbox/", "/media/", "/docs", "/redoc", "/openapi.json", "/healthz")
+SERVICE_PREFIXES = ("/api/", "/sandbox/", "/media/", "/console", "/docs", "/redoc", "/openapi.json", "/healthz")
 
 
 def serve_storefront_when_nothing_matches(app: Starlette, site: BuiltSiteFiles) -> None:

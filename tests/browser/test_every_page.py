@@ -10,14 +10,13 @@ Screenshots of every page land in ``var/test-screenshots/pages/`` for a person t
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import REPO, LiveServer
+from tests.browser.shop import DemoShopper
 from tests.browser.test_shopping_flow import assert_readable
 
 PAGES_DIR = REPO / "var" / "test-screenshots" / "pages"
@@ -33,83 +32,25 @@ class ShopperData:
     sku_id: int
 
 
-def _staff_token(client: httpx.Client, server: LiveServer) -> str:
-    for line in (server.data_dir / "demo-credentials.txt").read_text().splitlines():
-        if line.startswith("demo_owner\t"):
-            password = line.split("\t")[1]
-            break
-    else:
-        raise AssertionError("the demo seed wrote no demo_owner credentials")
-    answer = client.post("/api/admin/v1/auth/login", json={"username": "demo_owner", "password": password})
-    return answer.raise_for_status().json()["access_token"]
-
-
 @pytest.fixture(scope="module")
 def shopper(live_server: LiveServer) -> ShopperData:
     with live_server.api() as client:
-        login = client.post("/api/v1/auth/wechat-login", json={"code": f"demo-xiaoming-{uuid.uuid4().hex[:8]}"})
-        login.raise_for_status()
-        me = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        staff = {"Authorization": f"Bearer {_staff_token(client, live_server)}"}
-        shopper_id = login.json()["shopper"]["id"]
-        client.post(
-            f"/api/admin/v1/shoppers/{shopper_id}/balance-adjustments",
-            headers=staff,
-            json={"amount": 500000, "note": "浏览器测试充值"},
-        ).raise_for_status()
-        product = client.get("/api/v1/products/6").json()
-        sku_id = next(sku["id"] for sku in product["skus"] if sku["is_enabled"] and sku["stock"] > 10)
-        addresses = client.get("/api/v1/addresses", headers=me).json()
-        if not addresses:
-            client.post(
-                "/api/v1/addresses",
-                headers=me,
-                json={"recipient_name": "王小明", "phone": "13800138001", "province_code": "310000",
-                      "city_code": "310100", "district_code": "310104", "detail": "漕溪北路 88 号"},
-            ).raise_for_status()
-            addresses = client.get("/api/v1/addresses", headers=me).json()
-
-        def place() -> str:
-            order = client.post(
-                "/api/v1/orders",
-                headers=me,
-                json={"items": [{"sku_id": sku_id, "quantity": 1}], "address_id": addresses[0]["id"],
-                      "idempotency_key": f"browser-{uuid.uuid4().hex}"},
-            )
-            return order.raise_for_status().json()["order_no"]
-
-        def pay(order_no: str) -> str:
-            client.post(f"/api/v1/orders/{order_no}/pay/balance", headers=me).raise_for_status()
-            return order_no
-
-        def ship(order_no: str) -> str:
-            client.post(
-                f"/api/admin/v1/orders/{order_no}/ship",
-                headers=staff,
-                json={"carrier_code": "SF", "carrier_name": "顺丰速运", "tracking_no": f"SF{uuid.uuid4().hex[:12]}"},
-            ).raise_for_status()
-            return order_no
-
-        orders = {"pending_payment": place(), "paid": pay(place()), "shipped": ship(pay(place()))}
-        cancelled = place()
-        client.post(f"/api/v1/orders/{cancelled}/cancel", headers=me, json={"reason": "不想要了"}).raise_for_status()
-        orders["cancelled"] = cancelled
-        refunding = ship(pay(place()))
-        line_id = client.get(f"/api/v1/orders/{refunding}", headers=me).json()["lines"][0]["id"]
-        client.post(
-            f"/api/v1/orders/{refunding}/after-sales",
-            headers=me,
-            json={"kind": "refund_only", "reason_code": "no_longer_needed", "idempotency_key": uuid.uuid4().hex,
-                  "lines": [{"order_line_id": line_id, "quantity": 1}]},
-        ).raise_for_status()
-        orders["refunding"] = refunding
-        completed = client.get("/api/v1/orders", headers=me, params={"status": "completed"}).json()["items"]
-        if completed:
-            orders["completed"] = completed[0]["order_no"]
-        client.post(f"/api/v1/favourites/{product['id']}", headers=me).raise_for_status()
-        client.get(f"/api/v1/products/{product['id']}", headers=me).raise_for_status()  # 足迹
-        # the page keeps the login; the API client above is done with it
-        return ShopperData(login.json()["access_token"], login.json()["refresh_token"], orders, product["id"], sku_id)
+        demo = DemoShopper.create(client, live_server)
+        orders = {
+            "pending_payment": demo.place(),
+            "paid": demo.pay(demo.place()),
+            "shipped": demo.ship(demo.pay(demo.place())),
+            "cancelled": demo.cancel(demo.place()),
+            "refunding": demo.ask_refund(demo.ship(demo.pay(demo.place()))),
+        }
+        completed = client.get("/api/v1/orders", headers=demo.headers, params={"status": "completed"}).json()
+        if completed["items"]:
+            orders["completed"] = completed["items"][0]["order_no"]
+        client.post(f"/api/v1/favourites/{demo.product_id}", headers=demo.headers).raise_for_status()
+        client.get(f"/api/v1/products/{demo.product_id}", headers=demo.headers).raise_for_status()  # 足迹
+        return ShopperData(
+            demo.login["access_token"], demo.login["refresh_token"], orders, demo.product_id, demo.sku_id
+        )
 
 
 def _paths(data: ShopperData) -> list[tuple[str, str]]:

@@ -1,10 +1,15 @@
-// After `uni build`: write a gzip copy (name.gz) beside every text asset of the H5 build that shrinks by at least
-// 10%, for the app to serve to browsers that accept gzip (qingmall/core/static.py). Usage: node compress.mjs [dir]
+// After a front-end build (the H5 storefront, the console): write a gzip copy (name.gz) beside every text asset
+// that shrinks by at least 10%, for the app to serve to browsers that accept gzip (qingmall/core/static.py).
+// Usage: node frontend/compress.mjs <dir>
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { gzipSync, constants } from 'node:zlib'
 
-const root = resolve(process.argv[2] || 'dist/build/h5')
+if (!process.argv[2]) {
+  console.error('usage: node compress.mjs <built site dir>')
+  process.exit(2)
+}
+const root = resolve(process.argv[2])
 const TEXT = /\.(js|css|html|json|svg|ttf|txt|map)$/
 let before = 0
 let after = 0
