@@ -135,31 +135,43 @@ class PageProblems:
         assert not self.errors, "problems on the page:\n" + "\n".join(self.errors)
 
 
-@pytest.fixture
-def phone_page(browser, live_server: LiveServer, request: pytest.FixtureRequest):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url,
-    )
+def _watched_page(browser, server: LiveServer, request: pytest.FixtureRequest, **context_options):
+    """A page in a fresh context that records uncaught errors, API 5xx and failed media loads; the test fails on
+    any of them at teardown, and a failed test leaves a screenshot."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", base_url=server.url, **context_options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems = PageProblems()
     page.on("pageerror", lambda error: problems.errors.append(f"uncaught: {error}"))
 
     def on_response(response) -> None:
-        path = response.url.removeprefix(live_server.url)
+        path = response.url.removeprefix(server.url)
         if response.status >= 500 or (path.startswith("/media/") and response.status >= 400):
             problems.errors.append(f"HTTP {response.status} {response.request.method} {path}")
 
     page.on("response", on_response)
     page.problems = problems
     yield page
-    failed = request.node.rep_call.failed if hasattr(request.node, "rep_call") else False
-    if failed:
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / f"failed-{request.node.name}.png"))
     context.close()
     problems.check()
+
+
+@pytest.fixture
+def phone_page(browser, live_server: LiveServer, request: pytest.FixtureRequest):
+    """The storefront as a phone shows it: 390x844, 2x, touch."""
+    yield from _watched_page(
+        browser, live_server, request,
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+    )
+
+
+@pytest.fixture
+def desktop_page(browser, live_server: LiveServer, request: pytest.FixtureRequest):
+    """The merchant console on an office screen: 1440x900."""
+    yield from _watched_page(browser, live_server, request, viewport={"width": 1440, "height": 900})
 
 
 @pytest.hookimpl(wrapper=True)
