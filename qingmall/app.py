@@ -157,6 +157,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount(settings.media_url_prefix, StaticFiles(directory=settings.media_dir), name="media")
+    console = built_site(settings.resolved_console_dir)
+    if console is not None:
+        app.mount("/console", console, name="console")  # the merchant console (hash routes under /console/)
     if storefront is not None:
         serve_storefront_when_nothing_matches(app, storefront)
     return app

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     media_url_prefix: str = "/media"
     # The built H5 storefront served at "/" (``make h5`` builds it); empty = this checkout's build folder.
     storefront_dir: Path | None = None
+    # The built merchant console served at "/console/" (``make console``); empty = this checkout's build folder.
+    console_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -146,6 +148,12 @@ class Settings(BaseSettings):
         if self.storefront_dir is not None:
             return self.storefront_dir
         return Path(__file__).resolve().parent.parent / "frontend" / "storefront" / "dist" / "build" / "h5"
+
+    @property
+    def resolved_console_dir(self) -> Path:
+        if self.console_dir is not None:
+            return self.console_dir
+        return Path(__file__).resolve().parent.parent / "frontend" / "console" / "dist"
 
     @property
     def media_dir(self) -> Path:

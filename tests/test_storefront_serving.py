@@ -85,3 +85,20 @@ async def test_a_route_added_after_the_app_was_built_still_wins_over_the_storefr
         assert (await client.get("/late-route")).json() == {"late": "yes"}
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/media/none.png")).json()["code"] == "not_found"
+
+
+async def test_the_console_is_served_under_its_own_prefix_beside_the_storefront(db, settings, built_site, tmp_path):
+    console = tmp_path / "console"
+    (console / "assets").mkdir(parents=True)
+    (console / "index.html").write_text('<!doctype html><div id="console"></div>')
+    (console / "assets" / "app-1a2b.js").write_text("console.log('console')")
+    app = create_app(settings.model_copy(update={"storefront_dir": built_site, "console_dir": console}), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        shell = await client.get("/console/")
+        assert '<div id="console">' in shell.text and shell.headers["cache-control"] == "no-cache"
+        asset = await client.get("/console/assets/app-1a2b.js")
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert (await client.get("/console", follow_redirects=True)).text == shell.text
+        assert '<div id="app">' in (await client.get("/")).text  # the storefront keeps the root
+        missing = await client.get("/console/assets/none.js")
+        assert missing.status_code == 404
