@@ -88,3 +88,18 @@ def test_a_wrong_password_says_so_and_stays_on_the_sign_in_page(desktop_page: Pa
     page.locator(".login-submit").click()
     expect(page.get_by_text("用户名或密码错误")).to_be_visible()
     expect(page.locator(".menu-orders")).to_have_count(0)
+
+
+def test_the_order_list_pages_on_with_load_more(desktop_page: Page, live_server: LiveServer) -> None:
+    with live_server.api() as client:
+        demo = DemoShopper.create(client, live_server)
+        for _ in range(3):
+            demo.place()  # with the demo orders, more than one page of 20
+    page = desktop_page
+    sign_in(page, live_server, "demo_owner")
+    page.locator(".menu-orders").click()
+    expect(page.locator(".order-row")).to_have_count(20)
+    page.locator(".load-more").click()
+    expect(page.locator(".order-row")).not_to_have_count(20)
+    numbers = page.locator(".order-row").evaluate_all("rows => rows.map(r => r.dataset.orderNo)")
+    assert len(numbers) == len(set(numbers)) > 20  # the next page follows on, nothing repeated
