@@ -5,23 +5,25 @@ import { consolePages } from '../src/router/routes.js'
 
 // the demo roles' permissions (docs/api.md, "Roles → permissions")
 const OWNER = ['catalog.read', 'catalog.write', 'inventory.write', 'orders.read', 'orders.ship', 'orders.cancel',
-  'shipping.write', 'reviews.moderate', 'shoppers.read', 'staff.manage', 'audit.read', 'media.upload', 'content.write']
-const CUSTOMER_SERVICE = ['catalog.read', 'orders.read', 'orders.cancel', 'reviews.moderate', 'shoppers.read']
+  'aftersales.manage', 'shipping.write', 'reviews.moderate', 'shoppers.read', 'staff.manage', 'audit.read', 'media.upload', 'content.write']
+const CUSTOMER_SERVICE = ['catalog.read', 'orders.read', 'orders.cancel', 'aftersales.manage', 'reviews.moderate', 'shoppers.read']
 const WAREHOUSE = ['catalog.read', 'inventory.write', 'orders.read', 'orders.ship']
 
 const names = (menu) => menu.map((entry) => entry.name || entry.group)
 
 describe('the console menu', () => {
-  it('shows orders and products to the owner, in route-table order, with stable classes', () => {
+  it('shows orders, products, after-sales and the audit log to the owner, in route-table order, with stable classes', () => {
     const menu = buildMenu(consolePages, OWNER)
-    expect(names(menu)).toEqual(['orders', 'products'])
-    expect(menu.map((m) => m.className)).toEqual(['menu-orders', 'menu-products'])
+    expect(names(menu)).toEqual(['orders', 'products', 'after-sales', 'audit-logs'])
+    expect(menu.map((m) => m.className)).toEqual(['menu-orders', 'menu-products', 'menu-after-sales menu-aftersales',
+      'menu-audit-logs menu-audit'])
     expect(menu[0]).toMatchObject({ path: '/orders', title: 'nav.orders' })
     expect(menu[0].icon).toBeTruthy()
   })
 
   it('never lists pages outside the menu (the order detail)', () => {
     expect(names(buildMenu(consolePages, OWNER))).not.toContain('order-detail')
+    expect(names(buildMenu(consolePages, OWNER))).not.toContain('after-sale-detail')
   })
 
   it('hides what a role lacks', () => {
@@ -31,8 +33,8 @@ describe('the console menu', () => {
     expect(buildMenu(consolePages, undefined)).toEqual([])
   })
 
-  it('customer service and warehouse both see orders and products (read permissions)', () => {
-    expect(names(buildMenu(consolePages, CUSTOMER_SERVICE))).toEqual(['orders', 'products'])
+  it('customer service sees after-sales too; warehouse only orders and products', () => {
+    expect(names(buildMenu(consolePages, CUSTOMER_SERVICE))).toEqual(['orders', 'products', 'after-sales'])
     expect(names(buildMenu(consolePages, WAREHOUSE))).toEqual(['orders', 'products'])
   })
 
@@ -67,7 +69,8 @@ describe('page access', () => {
   it('home goes to the first allowed page, or nowhere (the 403 page)', () => {
     expect(firstAllowedPage(consolePages, OWNER)).toBe('orders')
     expect(firstAllowedPage(consolePages, ['catalog.read'])).toBe('products')
-    expect(firstAllowedPage(consolePages, ['audit.read'])).toBeNull()
+    expect(firstAllowedPage(consolePages, ['audit.read'])).toBe('audit-logs')
+    expect(firstAllowedPage(consolePages, ['shoppers.read'])).toBeNull()
   })
 
   it('every page is lazy-loaded and has a title', () => {

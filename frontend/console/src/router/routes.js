@@ -5,10 +5,11 @@
 //   meta.icon       an @element-plus/icons-vue component: shown in the menu
 //   meta.menu       true = appears in the left menu (detail pages leave it out)
 //   meta.group      optional message key of a menu group (sub-menu), e.g. 'nav.group.marketing'
+//   meta.menuClass  optional extra class of the menu item (besides .menu-<route name>)
 //   meta.activeMenu for pages outside the menu: the menu item to highlight (the order detail → 'orders')
 // Every page is lazy-loaded, so a page's code and its Element Plus components load when it is first opened.
 import { markRaw } from 'vue'
-import { Goods, Tickets } from '@element-plus/icons-vue'
+import { Goods, Memo, Service, Tickets } from '@element-plus/icons-vue'
 import { session } from '../auth/session.js'
 import { firstAllowedPage } from './nav.js'
 
@@ -31,6 +32,25 @@ export const consolePages = [
     name: 'products',
     component: () => import('../pages/ProductsPage.vue'),
     meta: { title: 'nav.products', permission: 'catalog.read', icon: markRaw(Goods), menu: true },
+  },
+  {
+    path: 'after-sales',
+    name: 'after-sales', // menu item classes .menu-after-sales and meta.menuClass .menu-aftersales
+    component: () => import('../pages/AfterSalesPage.vue'),
+    meta: { title: 'nav.afterSales', permission: 'aftersales.manage', icon: markRaw(Service), menu: true, menuClass: 'menu-aftersales' },
+  },
+  {
+    path: 'after-sales/:afterSaleNo',
+    name: 'after-sale-detail',
+    component: () => import('../pages/AfterSaleDetailPage.vue'),
+    props: true,
+    meta: { title: 'nav.afterSaleDetail', permission: 'aftersales.manage', activeMenu: 'after-sales' },
+  },
+  {
+    path: 'audit-logs',
+    name: 'audit-logs',
+    component: () => import('../pages/AuditLogPage.vue'),
+    meta: { title: 'nav.audit', permission: 'audit.read', icon: markRaw(Memo), menu: true, menuClass: 'menu-audit' },
   },
 ]
 
