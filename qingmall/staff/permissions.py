@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "查看操作日志",
     "media.upload": "上传图片",
     "content.write": "店铺装修",
+    "reports.read": "查看经营数据（首页看板）",
+    "settings.manage": "店铺设置（名称、标志、订单时限、支付方式）",
 }
 
 ROLES: dict[str, dict[str, object]] = {
@@ -32,7 +34,7 @@ ROLES: dict[str, dict[str, object]] = {
             {
                 "catalog.read", "catalog.write", "inventory.write", "orders.read", "orders.cancel",
                 "aftersales.manage", "shipping.write", "reviews.moderate", "shoppers.read", "media.upload",
-                "audit.read", "payments.reconcile", "content.write",
+                "audit.read", "payments.reconcile", "content.write", "reports.read",
             }
         ),
     },

@@ -1,4 +1,14 @@
 // Every visible string of the console, Chinese first. Keys are grouped by area; {name} is filled by t().
+// Pages added later keep their strings in ./areas/<area>.js ({ zh: {...}, en: {...} }), merged below, so each
+// area owns its own file.
+import dashboard from './areas/dashboard.js'
+import catalog from './areas/catalog.js'
+import transfer from './areas/transfer.js'
+import fulfilment from './areas/fulfilment.js'
+import customers from './areas/customers.js'
+import shop from './areas/shop.js'
+
+const areas = [dashboard, catalog, transfer, fulfilment, customers, shop]
 const zh = {
   'app.name': '轻商城 商家后台',
   'app.shop': '轻商城',
@@ -63,6 +73,8 @@ const zh = {
   'perm.aftersales.manage': '售后处理',
   'perm.balance.adjust': '调整余额',
   'perm.payments.reconcile': '支付对账',
+  'perm.reports.read': '查看经营数据',
+  'perm.settings.manage': '店铺设置',
 
   'status.all': '全部',
   'status.pending_payment': '待付款',
@@ -416,6 +428,8 @@ const en = {
   'perm.aftersales.manage': 'Handle after-sales',
   'perm.balance.adjust': 'Adjust balances',
   'perm.payments.reconcile': 'Payment reconciliation',
+  'perm.reports.read': 'View business figures',
+  'perm.settings.manage': 'Shop settings',
 
   'status.all': 'All',
   'status.pending_payment': 'Unpaid',
@@ -705,4 +719,7 @@ const en = {
   'audit.keyboardHint': 'Tip: Tab into the table, ↑/↓ to move between rows, Enter to show the details.',
 }
 
-export default { 'zh-CN': zh, en }
+export default {
+  'zh-CN': Object.assign({}, zh, ...areas.map((area) => area.zh)),
+  en: Object.assign({}, en, ...areas.map((area) => area.en)),
+}

@@ -1,0 +1,5 @@
+// Strings of the transfer pages: Chinese first, English with the same keys.
+export default {
+  zh: {},
+  en: {},
+}
