@@ -91,12 +91,21 @@ class DemoShopper:
         ).raise_for_status()
         return order_no
 
-    def ask_refund(self, order_no: str) -> str:
+    def ask_refund(self, order_no: str, kind: str = "refund_only") -> str:
         line_id = self.client.get(f"/api/v1/orders/{order_no}", headers=self.headers).json()["lines"][0]["id"]
         self.client.post(
             f"/api/v1/orders/{order_no}/after-sales",
             headers=self.headers,
-            json={"kind": "refund_only", "reason_code": "no_longer_needed", "idempotency_key": uuid.uuid4().hex,
+            json={"kind": kind, "reason_code": "no_longer_needed", "idempotency_key": uuid.uuid4().hex,
                   "lines": [{"order_line_id": line_id, "quantity": 1}]},
         ).raise_for_status()
         return order_no
+
+    def send_return(self, after_sale_no: str) -> str:
+        """The shopper posts the parcel back and enters its waybill (after the merchant approved the return)."""
+        self.client.post(
+            f"/api/v1/after-sales/{after_sale_no}/return-shipping",
+            headers=self.headers,
+            json={"carrier_code": "YTO", "carrier_name": "圆通速递", "tracking_no": f"YT{uuid.uuid4().hex[:12]}"},
+        ).raise_for_status()
+        return after_sale_no

@@ -95,3 +95,42 @@ def test_a_rejection_needs_a_reason(desktop_page: Page, live_server: LiveServer)
     page.locator(".reject-confirm").click()
     expect(detail.locator(".aftersale-status-tag")).to_contain_text("已拒绝")
     expect(detail).to_contain_text("商品已拆封使用，不支持退款")
+
+
+def test_a_returned_parcel_is_confirmed_and_refunded(desktop_page: Page, live_server: LiveServer) -> None:
+    """退货退款: approve the return, the shopper posts it back, the merchant sees the waybill and confirms receipt."""
+    with live_server.api() as client:
+        demo = DemoShopper.create(client, live_server)
+        order_no = demo.ask_refund(demo.ship(demo.pay(demo.place())), kind="return_refund")
+        (sale,) = client.get(
+            "/api/admin/v1/after-sales", headers=demo.staff, params={"order_no": order_no, "status": "pending_review"}
+        ).raise_for_status().json()["items"]
+        after_sale_no = sale["after_sale_no"]
+    page = desktop_page
+    sign_in(page, live_server, "demo_owner")
+    page.goto(f"/console/#/after-sales/{after_sale_no}")
+    detail = page.locator(".aftersale-detail-page")
+    expect(detail).to_contain_text("退货退款")
+    detail.locator(".aftersale-approve").click()
+    page.locator(".approve-confirm").click()
+    expect(detail.locator(".aftersale-status-tag")).to_contain_text("已同意")
+    expect(detail.locator(".aftersale-confirm-received")).to_have_count(0)  # nothing came back yet
+
+    with live_server.api() as client:
+        demo.client = client
+        demo.send_return(after_sale_no)
+    page.reload()
+    expect(detail.locator(".aftersale-status-tag")).to_contain_text("退货中")
+    expect(detail).to_contain_text("圆通速递")
+    detail.locator(".aftersale-confirm-received").click()
+    page.locator(".confirm-received-confirm").click()
+    expect(detail.locator(".aftersale-status-tag")).to_contain_text(re.compile("退款中|退款成功"))
+    expect(detail.locator(".aftersale-confirm-received")).to_have_count(0)
+
+    with live_server.api() as client:
+        sale = client.get(
+            f"/api/admin/v1/after-sales/{after_sale_no}", headers=staff_headers(client, live_server)
+        ).json()
+    assert sale["status"] in ("refunding", "refunded")
+    staff_events = [event["event"] for event in sale["timeline"] if event["actor_type"] == "staff"]
+    assert staff_events[:2] == ["approved", "return_received"]
