@@ -229,7 +229,11 @@ async def test_roles_catalogue_lists_labels_and_permissions(client, session):
     roles = {r["name"]: r for r in response.json()}
     assert list(roles) == ["owner", "operator", "customer_service", "warehouse"]
     assert roles["owner"]["label"] == "店主"
-    assert len(roles["owner"]["permissions"]) == 16
+    assert len(roles["owner"]["permissions"]) == 18
+    owner_codes = {p["code"] for p in roles["owner"]["permissions"]}
+    assert {"reports.read", "settings.manage"} <= owner_codes
+    operator_codes = {p["code"] for p in roles["operator"]["permissions"]}
+    assert "reports.read" in operator_codes and "settings.manage" not in operator_codes
     assert roles["warehouse"]["permissions"] == [
         {"code": "catalog.read", "label": "查看商品"},
         {"code": "inventory.write", "label": "调整库存"},
