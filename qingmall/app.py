@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         default_limit=1024 * 1024,
         upload_limit=settings.upload_max_bytes + 64 * 1024,
         upload_prefixes=("/api/admin/v1/media/", "/api/v1/uploads/"),
+        larger_uploads=(("/api/admin/v1/media/videos", settings.video_upload_max_bytes + 64 * 1024),),
     )
 
     for module in SHOPPER_ROUTERS:

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
 
     # uploads
     upload_max_bytes: int = 5 * 1024 * 1024
+    video_upload_max_bytes: int = 20 * 1024 * 1024  # product videos (POST /api/admin/v1/media/videos)
     media_url_prefix: str = "/media"
     # The built H5 storefront served at "/" (``make h5`` builds it); empty = this checkout's build folder.
     storefront_dir: Path | None = None

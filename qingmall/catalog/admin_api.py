@@ -114,3 +114,10 @@ async def upload_image(
     staff: Uploader, session: SessionDep, file: Annotated[UploadFile, File(description="JPEG/PNG/WebP/GIF")]
 ) -> MediaPublic:
     return MediaPublic.model_validate(await media.upload_image(session, file, staff_id=staff.id))
+
+
+@router.post("/media/videos", status_code=201)
+async def upload_video(
+    staff: Uploader, session: SessionDep, file: Annotated[UploadFile, File(description="MP4（H.264），≤20 MB")]
+) -> MediaPublic:
+    return MediaPublic.model_validate(await media.upload_video(session, file, staff_id=staff.id))

@@ -1,4 +1,4 @@
-"""Image uploads: only real JPEG/PNG/WebP/GIF, re-encoded without metadata, stored under their hash.
+"""Uploads: only real JPEG/PNG/WebP/GIF images (re-encoded without metadata) and MP4 videos, stored under their hash.
 
 An upload is trusted for nothing: not its name, not its claimed type. The bytes must open in Pillow as
 one of four formats, stay under the byte and pixel limits (a small file can decode to gigabytes), and
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import struct
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.catalog.models import MediaFile
 from qingmall.core.errors import AppError, InvalidInput
-from qingmall.core.storage import Storage, get_storage, image_key, thumbnail_key
+from qingmall.core.storage import Storage, get_storage, image_key, thumbnail_key, video_key
 from qingmall.settings import get_settings
 
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; the decompression-bomb guard
@@ -136,11 +137,11 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-async def read_limited(upload: Readable, max_bytes: int) -> bytes:
+async def read_limited(upload: Readable, max_bytes: int, what: str = "图片") -> bytes:
     """Read an upload, refusing it (413 ``file_too_large``) once it passes ``max_bytes``."""
     data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileTooLarge(f"图片不能超过 {max_bytes // (1024 * 1024) or 1} MB", details={"max_bytes": max_bytes})
+        raise FileTooLarge(f"{what}不能超过 {max_bytes // (1024 * 1024) or 1} MB", details={"max_bytes": max_bytes})
     if not data:
         raise InvalidInput("文件为空", code="empty_file")
     return data
@@ -172,6 +173,83 @@ async def save_image(
     media = MediaFile(
         sha256=digest, url=url, thumbnail_url=thumb_url, content_type=image.content_type,
         width=image.width, height=image.height, size_bytes=len(image.data), uploaded_by=staff_id,
+    )
+    session.add(media)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        existing = await session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+        if existing is None:
+            raise
+        return existing
+    return media
+
+
+# ---- product videos -----------------------------------------------------------------------------------
+
+VIDEO_CONTENT_TYPE = "video/mp4"
+# ISO base media brands of MP4 files (QuickTime ``qt  `` and audio-only ``M4A `` are not product videos)
+MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash"})
+_BOX_TYPE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-@\xa9")
+
+
+def _invalid_video() -> InvalidInput:
+    return InvalidInput("文件不是支持的视频（仅支持 MP4）", code="invalid_video")
+
+
+def check_mp4(data: bytes) -> None:
+    """Accept only an MP4 file: it starts with an ``ftyp`` box of an MP4 brand, and its top-level boxes
+    chain exactly to the end of the file with a ``moov`` (the index) and an ``mdat`` (the media) among them.
+
+    Walking the boxes refuses what merely starts like an MP4 (a renamed HTML page, a file with a script
+    appended after the last box). Videos are stored as uploaded (no re-encoding), so this is the check.
+    Raises ``InvalidInput`` (``invalid_video``).
+    """
+    if len(data) < 16 or data[4:8] != b"ftyp" or data[8:12] not in MP4_BRANDS:
+        raise _invalid_video()
+    seen: set[bytes] = set()
+    offset = 0
+    while offset < len(data):
+        if len(data) - offset < 8:
+            raise _invalid_video()
+        size, kind = struct.unpack_from(">I4s", data, offset)
+        header = 8
+        if size == 1:  # 64-bit size follows the type
+            if len(data) - offset < 16:
+                raise _invalid_video()
+            (size,) = struct.unpack_from(">Q", data, offset + 8)
+            header = 16
+        elif size == 0:  # the last box runs to the end of the file
+            size = len(data) - offset
+        if size < header or offset + size > len(data) or not set(kind) <= _BOX_TYPE:
+            raise _invalid_video()
+        seen.add(kind)
+        offset += size
+    if not {b"moov", b"mdat"} <= seen:
+        raise _invalid_video()
+
+
+async def upload_video(
+    session: AsyncSession, upload: Readable, *, staff_id: int | None, storage: Storage | None = None
+) -> MediaFile:
+    """Check and store an uploaded product video (MP4 ≤ ``video_upload_max_bytes``); record it; commits.
+
+    Stored under ``videos/<hh>/<sha256>.mp4`` (the key scheme of the demo videos), so the same file
+    uploaded twice is one file and one ``MediaFile`` row (width, height and thumbnail are left empty).
+    """
+    data = await read_limited(upload, get_settings().video_upload_max_bytes, what="视频")
+    check_mp4(data)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+    if existing is not None:
+        return existing
+    storage = storage or get_storage()
+    key = video_key(digest)
+    url = await storage.save(key, data) if not await storage.exists(key) else storage.url(key)
+    media = MediaFile(
+        sha256=digest, url=url, thumbnail_url="", content_type=VIDEO_CONTENT_TYPE,
+        width=0, height=0, size_bytes=len(data), uploaded_by=staff_id,
     )
     session.add(media)
     try:

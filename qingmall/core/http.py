@@ -165,17 +165,22 @@ class BodySizeLimit:
     ``payload_too_large`` in the usual error shape.
     """
 
-    def __init__(self, app: Any, *, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self, app: Any, *, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...],
+        larger_uploads: tuple[tuple[str, int], ...] = (),
+    ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
         self.upload_prefixes = upload_prefixes
+        self.larger_uploads = larger_uploads  # (path prefix, limit) pairs checked first, e.g. video uploads
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         limit = self.upload_limit if scope["path"].startswith(self.upload_prefixes) else self.default_limit
+        limit = next((size for prefix, size in self.larger_uploads if scope["path"].startswith(prefix)), limit)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

@@ -72,11 +72,12 @@ async function readBody(response) {
 
 /**
  * request('GET', '/orders', {query: {status: 'paid'}}) → parsed JSON.
- * options: query, body (JSON), silent (do not show the error message), auth (default true).
+ * options: query, body (JSON, or a FormData sent as multipart), silent (do not show the error message), auth (default true).
  */
 export async function request(method, path, { query, body, silent = false, auth = true } = {}) {
   const headers = { Accept: 'application/json' }
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  const isForm = typeof FormData !== 'undefined' && body instanceof FormData
+  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json'
   const token = auth ? getToken() : ''
   if (token) headers.Authorization = `Bearer ${token}`
 
@@ -85,7 +86,7 @@ export async function request(method, path, { query, body, silent = false, auth 
     response = await fetch(`${API_BASE}${path}${toQuery(query)}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     })
   } catch {
     const error = new ApiError(0, 'network_error', hooks.fallbackMessage('network'))
@@ -113,4 +114,13 @@ export async function request(method, path, { query, body, silent = false, auth 
 export const api = {
   get: (path, query, options) => request('GET', path, { ...options, query }),
   post: (path, body, options) => request('POST', path, { ...options, body }),
+  put: (path, body, options) => request('PUT', path, { ...options, body }),
+  patch: (path, body, options) => request('PATCH', path, { ...options, body }),
+  del: (path, options) => request('DELETE', path, options),
+  /** multipart upload of one file as the form field `field` (the media routes take `file`) */
+  upload: (path, file, options, field = 'file') => {
+    const form = new FormData()
+    form.append(field, file)
+    return request('POST', path, { ...options, body: form })
+  },
 }

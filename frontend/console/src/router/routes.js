@@ -34,6 +34,19 @@ export const consolePages = [
     meta: { title: 'nav.products', permission: 'catalog.read', icon: markRaw(Goods), menu: true },
   },
   {
+    path: 'products/new',
+    name: 'product-new',
+    component: () => import('../pages/ProductEditPage.vue'),
+    meta: { title: 'nav.productNew', permission: 'catalog.write', activeMenu: 'products' },
+  },
+  {
+    path: 'products/:spuId(\\d+)/edit',
+    name: 'product-edit',
+    component: () => import('../pages/ProductEditPage.vue'),
+    props: true,
+    meta: { title: 'nav.productEdit', permission: 'catalog.write', activeMenu: 'products' },
+  },
+  {
     path: 'after-sales',
     name: 'after-sales', // menu item classes .menu-after-sales and meta.menuClass .menu-aftersales
     component: () => import('../pages/AfterSalesPage.vue'),
