@@ -56,7 +56,7 @@ run: $(STAMP) $(H5_BUILD) $(CON_BUILD)
 test: $(STAMP) $(H5_BUILD) $(MP_BUILD) $(CON_BUILD)
 	$(BIN)/ruff check qingmall tests bench migrations
 	cd $(SF) && npx jest --config tests-mp/jest.config.js
-	cd $(CON) && npx vitest run
+	cd $(CON) && npx vitest run && node scripts/bundle-report.mjs --check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # browser screenshots of the storefront into docs/screenshots/ (the browser tests write them there when asked)

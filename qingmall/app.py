@@ -17,6 +17,7 @@ from sqlalchemy import text
 from qingmall import __version__, jobs
 from qingmall.aftersales import admin_api as aftersales_admin
 from qingmall.aftersales import api as aftersales_api
+from qingmall.analytics import admin_api as analytics_admin
 from qingmall.cart import api as cart_api
 from qingmall.catalog import admin_api as catalog_admin
 from qingmall.catalog import api as catalog_api
@@ -37,6 +38,8 @@ from qingmall.reviews import admin_api as reviews_admin
 from qingmall.reviews import api as reviews_api
 from qingmall.settings import Settings, get_settings
 from qingmall.shipping import admin_api as shipping_admin
+from qingmall.shop import admin_api as shop_admin
+from qingmall.shop import api as shop_api
 from qingmall.shoppers import admin_api as shoppers_admin
 from qingmall.shoppers import api as shoppers_api
 from qingmall.shoppers import uploads as shopper_uploads
@@ -48,11 +51,11 @@ from qingmall.wallet import api as wallet_api
 # hottest first: routes are matched in order
 SHOPPER_ROUTERS = [
     catalog_api, cart_api, checkout_api, orders_api, payments_api, aftersales_api, wallet_api, shoppers_api,
-    shopper_uploads, reviews_api, content_api,
+    shopper_uploads, reviews_api, content_api, shop_api,
 ]
 ADMIN_ROUTERS = [
     staff_admin, catalog_admin, inventory_admin, shipping_admin, orders_admin, payments_admin, aftersales_admin,
-    reviews_admin, shoppers_admin, wallet_admin, content_admin,
+    reviews_admin, shoppers_admin, wallet_admin, content_admin, analytics_admin, shop_admin,
 ]
 
 

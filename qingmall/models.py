@@ -10,6 +10,7 @@ from qingmall.orders import models as orders_models  # noqa: F401
 from qingmall.payments import models as payments_models  # noqa: F401
 from qingmall.reviews import models as reviews_models  # noqa: F401
 from qingmall.shipping import models as shipping_models  # noqa: F401
+from qingmall.shop import models as shop_models  # noqa: F401
 from qingmall.shoppers import models as shoppers_models  # noqa: F401
 from qingmall.shoppers import upload_models as shopper_upload_models  # noqa: F401
 from qingmall.staff import models as staff_models  # noqa: F401

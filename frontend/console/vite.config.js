@@ -26,6 +26,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 600,
+    manifest: true, // dist/.vite/manifest.json: what scripts/bundle-report.mjs measures
     rolldownOptions: {
       output: {
         // Vue + router in one long-cached chunk; Element Plus is split by the bundler along the lazy pages, so the

@@ -4,7 +4,7 @@ Invariants:
 
 - A shopper files after-sales only on their own paid orders (another shopper's order is a 404):
   ``refund_only`` while the order is paid, shipped or completed, ``return_refund`` once shipped; a completed
-  order only within ``settings.after_sale_days`` of completion. Photos must be images this very shopper
+  order only within ``after_sale_days`` (shop settings) of completion. Photos must be images this very shopper
   uploaded (``shoppers.uploads``).
 - An order has at most one open after-sale: opening moves the order to ``refunding`` with one conditional
   UPDATE (``orders.service.open_after_sale``) and a partial unique index backs it, so of two racing requests
@@ -62,7 +62,7 @@ from qingmall.orders.models import Order, OrderLine
 from qingmall.payments import refunds
 from qingmall.payments.gateways import Gateways
 from qingmall.payments.models import Refund
-from qingmall.settings import get_settings
+from qingmall.shop import service as shop_service
 from qingmall.shoppers import uploads
 
 log = structlog.get_logger("qingmall.aftersales")
@@ -103,10 +103,6 @@ class TransitionResult:
 # ---- the rules of filing ---------------------------------------------------------------------------------
 
 
-def after_sale_days() -> int:
-    return getattr(get_settings(), "after_sale_days", 7)
-
-
 @dataclass(frozen=True)
 class Quote:
     """What an after-sale of the requested units would refund: ``lines`` are ``(order line, units, amount)``."""
@@ -120,7 +116,7 @@ class Quote:
         return self.goods_refund + self.shipping_refund
 
 
-def _check_order(order: Order, kind: str) -> None:
+def _check_order(order: Order, kind: str, days: int) -> None:
     """Refuse an after-sale the order's state does not allow (409 with a sentence a shopper can act on)."""
     if order.status == order_states.REFUNDING:
         raise _already_open()
@@ -129,7 +125,6 @@ def _check_order(order: Order, kind: str) -> None:
     if kind == states.RETURN_REFUND and order.status == order_states.PAID:
         raise Conflict("订单尚未发货，请申请仅退款", code="return_not_allowed")
     if order.status == order_states.COMPLETED:
-        days = after_sale_days()
         completed_at = order.completed_at or order.updated_at
         if clock.now() > completed_at + timedelta(days=days):
             raise Conflict(
@@ -219,7 +214,7 @@ async def preview(
 ) -> AfterSaleQuotePublic:
     """What filing this after-sale would refund, with the same checks as filing it. Read-only."""
     order, lines = await _shopper_order(session, shopper_id, order_no)
-    _check_order(order, request.kind)
+    _check_order(order, request.kind, await shop_service.after_sale_days(session))
     quote = _quote(order, lines, request.kind, [(line.order_line_id, line.quantity) for line in request.lines])
     view = _quote_view(request.kind, quote)
     await session.rollback()
@@ -286,7 +281,7 @@ async def create_after_sale(
         raise InvalidInput(f"「{label}」不能申请退货退款，请申请仅退款", code="invalid_reason")
     await _check_photos(session, shopper_id, request.photos)
     order, lines = await _shopper_order(session, shopper_id, order_no)
-    _check_order(order, request.kind)
+    _check_order(order, request.kind, await shop_service.after_sale_days(session))
     quote = _quote(order, lines, request.kind, [(line.order_line_id, line.quantity) for line in request.lines])
     after_sale_no = new_order_no()
     actor = Actor(states.SHOPPER, shopper_id)

@@ -55,9 +55,9 @@ from qingmall.orders import queries as order_queries
 from qingmall.orders import snapshots, states
 from qingmall.orders.models import Order, OrderEvent, OrderLine
 from qingmall.orders.schemas import OrderDetailPublic
-from qingmall.settings import get_settings
 from qingmall.shipping import service as shipping_service
 from qingmall.shipping.rules import ShippingLine, ShippingQuote
+from qingmall.shop import service as shop_service
 from qingmall.shoppers import service as shoppers_service
 from qingmall.shoppers.models import Address
 
@@ -291,9 +291,10 @@ async def _insert_order(
         item_count=breakdown.item_count,
         discounts=[{"type": d.type, "title": d.title, "amount": d.amount, "ref": d.ref} for d in breakdown.discounts],
         address=quote.address or {},
+        receiver_phone_hash=snapshots.receiver_phone_hash(quote.address),
         delivery_method=request.delivery_method,
         remark=request.remark,
-        pay_deadline=now + timedelta(minutes=get_settings().order_unpaid_timeout_minutes),
+        pay_deadline=now + timedelta(minutes=await shop_service.unpaid_timeout_minutes(session)),
         created_at=now,
         updated_at=now,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qingmall.catalog.models import Sku
 from qingmall.checkout import service as checkout_service
 from qingmall.checkout.schemas import OrderCreate
+from qingmall.core import clock
 from qingmall.core.errors import AppError
 from qingmall.core.storage import Storage
 from qingmall.demo import data
@@ -118,6 +120,8 @@ async def seed_reviews(session: AsyncSession, report: SeedReport, storage: Stora
     refused = await _unshippable(session, report)
     plan = plan_orders(report.batch, refused.get("fresh", set()))
     rng = random.Random(f"demo-review-details/{report.batch}")
+    when = random.Random(f"demo-order-times/{report.batch}")  # its own stream: the picks above stay as they were
+    planned, placed_so_far = sum(len(orders) for orders in plan.values()), 0
     reply_staff = await _reply_staff_id(session)
     count = 0
     for shopper_key, orders in sorted(plan.items()):
@@ -134,18 +138,24 @@ async def seed_reviews(session: AsyncSession, report: SeedReport, storage: Stora
                     items.append((line, sku_id))
             if not items:
                 continue
-            try:
-                order_no = await _complete_order(session, report.batch, shopper_key, number, shopper_id,
-                                                 address_id, [sku for _, sku in items])
-            except AppError as exc:  # one refused order must not cost the shop its other reviews
-                await session.rollback()
-                report.notes.append(f"演示订单未能完成（{shopper_key} #{number}）：{exc.message}")
-                continue
-            detail = await order_queries.get_shopper_order(session, shopper_id, order_no)
-            line_ids = {line.sku_id: line.id for line in detail.lines}
-            for line, sku_id in items:
-                await _review(session, storage, rng, shopper_id, line_ids[sku_id], line, reply_staff)
-                count += 1
+            # the shop's history: orders spread over the last 30 days (the dashboard's trend), the newest today
+            # (later orders nearer today, denser lately: the order at fraction f of the plan is 29 * (1 - f)² days ago)
+            placed_so_far += 1
+            days_ago = round(29 * (1 - placed_so_far / planned) ** 2)
+            placed = -timedelta(days=days_ago, hours=when.randint(0, 9), minutes=when.randint(0, 59))
+            with clock.shifted(placed):
+                try:
+                    order_no = await _complete_order(session, report.batch, shopper_key, number, shopper_id,
+                                                     address_id, [sku for _, sku in items])
+                except AppError as exc:  # one refused order must not cost the shop its other reviews
+                    await session.rollback()
+                    report.notes.append(f"演示订单未能完成（{shopper_key} #{number}）：{exc.message}")
+                    continue
+                detail = await order_queries.get_shopper_order(session, shopper_id, order_no)
+                line_ids = {line.sku_id: line.id for line in detail.lines}
+                for line, sku_id in items:
+                    await _review(session, storage, rng, shopper_id, line_ids[sku_id], line, reply_staff)
+                    count += 1
     return count
 
 

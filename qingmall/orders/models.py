@@ -27,7 +27,10 @@ class Order(IdMixin, TimestampMixin, Base):
     set when a paid order is cancelled before shipping; the payments area refunds it and clears the flag.
     ``cancelled_by`` is ``shopper`` / ``staff`` / ``system``. ``status_before_after_sale`` is the status an
     open after-sale moved the order out of (paid, shipped or completed), so closing the after-sale can put
-    it back; it is empty while no after-sale ever opened.
+    it back; it is empty while no after-sale ever opened. ``receiver_phone_hash`` is the blind index
+    (``core.crypto.phone_hash``) of the address snapshot's phone, so the merchant can find an order by the
+    receiver's full phone without the phone being stored in clear; NULL when the order has no phone (or a
+    backfilled row whose cipher the current key cannot open).
     """
 
     __tablename__ = "orders"
@@ -49,6 +52,7 @@ class Order(IdMixin, TimestampMixin, Base):
     carrier_code: Mapped[str] = mapped_column(String(32), default="")
     carrier_name: Mapped[str] = mapped_column(String(64), default="")
     tracking_no: Mapped[str] = mapped_column(String(64), default="")
+    receiver_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     cancelled_by: Mapped[str] = mapped_column(String(16), default="")
     request_hash: Mapped[str] = mapped_column(String(64), default="")

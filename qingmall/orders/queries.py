@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qingmall.catalog.models import Sku
 from qingmall.core import clock
-from qingmall.core.errors import NotFound
+from qingmall.core.crypto import is_mainland_mobile, normalize_phone, phone_hash
+from qingmall.core.errors import InvalidInput, NotFound
 from qingmall.core.pagination import Page, bounded_day, cursor_id, cursor_time, decode_cursor, encode_cursor
 from qingmall.core.storage import thumbnail_url
 from qingmall.orders import snapshots, states
@@ -30,8 +32,14 @@ from qingmall.orders.schemas import (
     OrderEventPublic,
     OrderLinePublic,
     OrderSummaryPublic,
+    PickingLinePublic,
+    PickingListFilters,
+    PickingListPublic,
+    PickingOrderPublic,
+    PickingSkuPublic,
 )
 from qingmall.reviews.models import Review
+from qingmall.shoppers.models import Shopper
 
 THUMBNAILS = 4
 
@@ -238,17 +246,35 @@ def _shanghai_day_start(day: Any) -> datetime:
     return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
 
 
-async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -> Page[OrderAdminSummaryPublic]:
-    """Every order, newest first, filtered by status, number, shopper, Shanghai date range, product title.
+def _phone_condition(phone: str) -> Any:
+    """Orders whose receiver phone OR whose shopper's account phone is exactly ``phone``.
 
-    Dates outside 2000..2199 are ``invalid_date`` (a day past 9999-12-31 or a Shanghai midnight of year 1 in
-    UTC does not exist), and the cursor's time and id are checked before they reach SQL.
+    Phones are stored encrypted with only a keyed hash to look them up, so just a complete number can be
+    searched: anything else is 422 ``phone_not_exact`` rather than a silently empty list.
     """
+    number = normalize_phone(phone)
+    if not is_mainland_mobile(number):
+        raise InvalidInput(
+            "请输入完整的 11 位手机号：手机号加密存储，不能按部分号码搜索",
+            code="phone_not_exact",
+            details={"field": "phone"},
+        )
+    index = phone_hash(number)
+    return or_(
+        Order.receiver_phone_hash == index,
+        Order.shopper_id.in_(select(Shopper.id).where(Shopper.phone_hash == index)),
+    )
+
+
+def _filtered(filters: AdminOrderFilters) -> Any:
+    """``SELECT orders`` with the merchant list's filters applied (the list and the picking list share it)."""
     query = select(Order)
     if filters.status != "all":
         query = query.where(Order.status == filters.status)
     if filters.order_no:
         query = query.where(Order.order_no == filters.order_no)
+    if filters.phone:
+        query = query.where(_phone_condition(filters.phone))
     if filters.shopper_id:
         query = query.where(Order.shopper_id == filters.shopper_id)
     if filters.created_from:
@@ -262,6 +288,17 @@ async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -
         query = query.where(
             Order.id.in_(select(OrderLine.order_id).where(OrderLine.title.ilike(pattern, escape="\\")))
         )
+    return query
+
+
+async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -> Page[OrderAdminSummaryPublic]:
+    """Every order, newest first, filtered by status, number, phone, shopper, Shanghai date range, product title.
+
+    Dates outside 2000..2199 are ``invalid_date`` (a day past 9999-12-31 or a Shanghai midnight of year 1 in
+    UTC does not exist), and the cursor's time and id are checked before they reach SQL. ``phone`` must be a
+    complete mainland mobile (``_phone_condition``).
+    """
+    query = _filtered(filters)
     orders, next_cursor, lines, reviewed = await _page(session, query, filters.cursor, filters.limit)
     return Page[OrderAdminSummaryPublic](
         items=[
@@ -275,4 +312,70 @@ async def list_admin_orders(session: AsyncSession, filters: AdminOrderFilters) -
             for o in orders
         ],
         next_cursor=next_cursor,
+    )
+
+
+async def picking_list(session: AsyncSession, filters: PickingListFilters) -> PickingListPublic:
+    """The picking list (拣货单) of the chosen orders: per-SKU totals and one section per order.
+
+    ``filters.order_no`` given: those orders (unknown numbers are left out), in the order given, one page.
+    Otherwise the orders matching the list filters, newest first, a keyset page of ``limit`` (at most 200).
+    Three queries whatever the number of orders: orders, their lines, the lines' SKU barcodes.
+    """
+    next_cursor = None
+    if filters.order_no:
+        wanted = list(dict.fromkeys(filters.order_no))
+        found = {o.order_no: o for o in (await session.scalars(select(Order).where(Order.order_no.in_(wanted)))).all()}
+        orders = [found[no] for no in wanted if no in found]
+    else:
+        orders, next_cursor, _, _ = await _page(
+            session, _filtered(filters.model_copy(update={"order_no": None})), filters.cursor, filters.limit
+        )
+    by_order: dict[int, list[PickingLinePublic]] = defaultdict(list)
+    if orders:
+        rows = await session.execute(
+            select(
+                OrderLine.order_id,
+                OrderLine.sku_id,
+                func.coalesce(Sku.barcode, ""),
+                OrderLine.title,
+                OrderLine.spec_text,
+                OrderLine.quantity,
+            )
+            .outerjoin(Sku, Sku.id == OrderLine.sku_id)
+            .where(OrderLine.order_id.in_([o.id for o in orders]))
+            .order_by(OrderLine.order_id, OrderLine.id)
+        )
+        for order_id, sku_id, barcode, title, spec_text, quantity in rows.all():
+            by_order[order_id].append(
+                PickingLinePublic(sku_id=sku_id, barcode=barcode, title=title, spec_text=spec_text, quantity=quantity)
+            )
+    totals: dict[int, PickingSkuPublic] = {}
+    for order in orders:
+        for line in by_order[order.id]:
+            total = totals.get(line.sku_id)
+            if total is None:
+                totals[line.sku_id] = PickingSkuPublic(**line.model_dump(), order_count=1)
+            else:
+                total.quantity += line.quantity
+                total.order_count += 1
+    skus = sorted(totals.values(), key=lambda sku: (sku.title, sku.spec_text, sku.sku_id))
+    sections = []
+    for order in orders:
+        address = order.address or {}
+        sections.append(
+            PickingOrderPublic(
+                order_no=order.order_no,
+                status=order.status,
+                created_at=order.created_at,
+                recipient_name=address.get("recipient_name", ""),
+                phone_masked=address.get("phone_masked", ""),
+                full_address=address.get("full_address", ""),
+                remark=order.remark,
+                item_count=sum(line.quantity for line in by_order[order.id]),
+                lines=by_order[order.id],
+            )
+        )
+    return PickingListPublic(
+        skus=skus, orders=sections, total_quantity=sum(sku.quantity for sku in skus), next_cursor=next_cursor
     )

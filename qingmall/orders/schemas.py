@@ -62,6 +62,7 @@ class AdminOrderFilters(Strict):
     created_from: date | None = None
     created_to: date | None = None
     keyword: single_line(50, min_length=1) | None = None
+    phone: single_line(20, min_length=1) | None = None  # a full mainland mobile; checked by the query
     cursor: single_line(200) | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
@@ -70,6 +71,81 @@ class AdminOrderFilters(Strict):
         if self.created_from and self.created_to and self.created_from > self.created_to:
             raise ValueError("开始日期不能晚于结束日期")
         return self
+
+
+class PickingListFilters(AdminOrderFilters):
+    """Which orders a picking list (拣货单) covers: the given ``order_no`` values (at most 200), or else every
+    order matching the list filters, a keyset page of at most 200 (``next_cursor`` for the rest)."""
+
+    order_no: Annotated[list[OrderNo], Field(max_length=200)] = []  # type: ignore[assignment]
+    limit: Annotated[int, Field(ge=1, le=200)] = 200
+
+
+class BulkShipRow(Strict):
+    """One row of a bulk shipment. Fields are only size-bounded here: each row is validated on its own
+    (as ``OrderShip``), so one malformed waybill is refused in its row instead of failing the whole batch."""
+
+    order_no: single_line(64)
+    carrier_code: single_line(64)
+    carrier_name: single_line(64)
+    tracking_no: single_line(64)
+
+
+class BulkShip(Strict):
+    rows: Annotated[list[BulkShipRow], Field(min_length=1, max_length=200)]
+
+
+class BulkShipResult(BaseModel):
+    """``status``: ``shipped`` (this row shipped it), ``already`` (shipped before with this very waybill: ok,
+    nothing changed) or ``refused`` with ``code`` and ``message`` (the same ones the single ship answers)."""
+
+    row: int
+    order_no: str
+    status: Literal["shipped", "already", "refused"]
+    code: str = ""
+    message: str = ""
+
+
+class BulkShipPublic(BaseModel):
+    results: list[BulkShipResult]
+    shipped: int
+    already: int
+    refused: int
+
+
+class PickingLinePublic(BaseModel):
+    sku_id: int
+    barcode: str
+    title: str
+    spec_text: str
+    quantity: int
+
+
+class PickingOrderPublic(BaseModel):
+    """One order's section of the picking list. The phone is masked: a picking sheet goes round the warehouse."""
+
+    order_no: str
+    status: str
+    created_at: datetime
+    recipient_name: str
+    phone_masked: str
+    full_address: str
+    remark: str
+    item_count: int
+    lines: list[PickingLinePublic]
+
+
+class PickingSkuPublic(PickingLinePublic):
+    """One SKU's total over the orders of the list (``order_count`` orders contain it)."""
+
+    order_count: int
+
+
+class PickingListPublic(BaseModel):
+    skus: list[PickingSkuPublic]
+    orders: list[PickingOrderPublic]
+    total_quantity: int
+    next_cursor: str | None
 
 
 class OrderLinePublic(WithThumbnail):

@@ -37,7 +37,7 @@ from qingmall.inventory import service as inventory
 from qingmall.orders import queries, states
 from qingmall.orders.models import Order, OrderEvent, OrderLine
 from qingmall.orders.schemas import OrderActionPublic, OrderAdminActionPublic, OrderShip
-from qingmall.settings import get_settings
+from qingmall.shop import service as shop_service
 
 log = structlog.get_logger("qingmall.orders")
 
@@ -234,7 +234,7 @@ async def ship_order(
     Shipping again with the same waybill is a no-op; with a different one it is 409 ``already_shipped``.
     """
     now = clock.now()
-    auto_complete_at = now + timedelta(days=get_settings().order_auto_complete_days)
+    auto_complete_at = now + timedelta(days=await shop_service.auto_complete_days(session))
     result = await _transition(
         session, order_id, states.SHIP, Actor(states.STAFF, staff_id),
         note=f"{data.carrier_name} {data.tracking_no}",

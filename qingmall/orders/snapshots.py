@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 
 from qingmall.checkout.schemas import AddressSnapshotPublic
-from qingmall.core.crypto import DecryptionError, decrypt, encrypt, mask_phone
+from qingmall.core.crypto import DecryptionError, decrypt, encrypt, mask_phone, phone_hash
 from qingmall.orders.schemas import AdminAddressPublic
 from qingmall.shoppers.models import Address
 from qingmall.shoppers.service import address_snapshot
@@ -27,6 +27,17 @@ def snapshot_address(address: Address) -> dict[str, Any]:
     snapshot["phone_cipher"] = encrypt(phone, purpose=PHONE_PURPOSE) if phone else ""
     snapshot["phone_masked"] = mask_phone(phone) if phone else address.phone_masked
     return snapshot
+
+
+def receiver_phone_hash(snapshot: dict[str, Any] | None) -> str | None:
+    """The blind index of the snapshot's phone (``orders.receiver_phone_hash``); None without a readable phone."""
+    cipher = (snapshot or {}).get("phone_cipher")
+    if not cipher:
+        return None
+    try:
+        return phone_hash(decrypt(cipher, purpose=PHONE_PURPOSE))
+    except DecryptionError:
+        return None
 
 
 def _fields(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from qingmall.payments import service
 from qingmall.payments.gateways import Gateways, PaymentChannelDisabled
 from qingmall.payments.models import PaymentAttempt
 from qingmall.payments.service import NotificationResult, PayableOrder, VerifiedPayment
+from qingmall.shop import service as shop_service
 
 log = structlog.get_logger("qingmall.payments.alipay")
 
@@ -147,6 +148,7 @@ async def start_alipay_payment(
     for the partial unique index (one open attempt per order and channel) falls back to the winner's
     attempt when it has the same terms.
     """
+    await shop_service.require_payment_channel(session, "alipay")
     client = gateways.require_alipay()
     seller_id = _seller_id(client)
     huabei = _huabei(installments, seller_percent)

@@ -29,6 +29,7 @@ from qingmall.payments.schemas import (
     WeChatH5PaymentPublic,
     WeChatPayParamsPublic,
 )
+from qingmall.shop import service as shop_service
 from qingmall.shoppers.deps import CurrentShopper, OptionalShopper
 from qingmall.wallet import service as wallet_service
 from qingmall.wallet.schemas import TopUpCreate
@@ -80,6 +81,7 @@ async def top_up(
 ) -> TopUpPaymentPublic:
     """Create a top-up and start paying it by WeChat Pay (the balance is credited when the payment lands)."""
     gateways.require_wechatpay()
+    await shop_service.require_payment_channel(session, "wechat")
     topup = await wallet_service.create_topup(session, shopper.id, data.amount)
     topup_id, topup_no, amount = topup.id, topup.topup_no, topup.amount
     params = await wechat.start_wechat_topup_payment(

@@ -20,6 +20,7 @@ from qingmall.orders.schemas import OrderActionPublic
 from qingmall.orders.service import TransitionResult
 from qingmall.payments import service
 from qingmall.payments.models import PaymentAttempt
+from qingmall.shop import service as shop_service
 from qingmall.wallet import service as wallet_service
 
 BALANCE = "balance"
@@ -30,6 +31,7 @@ async def pay_order_with_balance(
 ) -> TransitionResult:
     """Pay a pending order from ``payer_id``'s balance; commits. ``owner_id`` restricts the order to its
     shopper (``None`` when a friend pays by link)."""
+    await shop_service.require_payment_channel(session, BALANCE)
     order = await service.payable_order(session, order_no, shopper_id=owner_id)
     out_trade_no = await service.next_out_trade_no(session, BALANCE, order_id=order.id, base_no=order.order_no)
     try:

@@ -34,6 +34,7 @@ from qingmall.payments import refunds, service
 from qingmall.payments.gateways import Gateways
 from qingmall.payments.models import PaymentAttempt, Refund
 from qingmall.payments.service import DUPLICATE, NotificationResult, PayableOrder, VerifiedPayment
+from qingmall.shop import service as shop_service
 from qingmall.shoppers.models import Shopper
 
 log = structlog.get_logger("qingmall.payments.wechat")
@@ -66,6 +67,7 @@ async def start_wechat_payment(
     insert, and a lost race for the partial unique index (one open attempt per order and channel) falls back
     to the winner's attempt when that is a JSAPI one.
     """
+    await shop_service.require_payment_channel(session, "wechat")
     client = gateways.require_wechatpay()
     order = await service.payable_order(session, order_no, shopper_id=owner_id)
     openid = await _payer_openid(session, payer_id)
@@ -179,6 +181,7 @@ async def start_wechat_h5_payment(
     (the gateway is asked again for a fresh link, under the same ``out_trade_no``); an open JSAPI attempt or a
     changed one is closed (at the gateway, then locally) first, since one order has one open WeChat attempt.
     """
+    await shop_service.require_payment_channel(session, "wechat")
     client = gateways.require_wechatpay()
     target = redirect_target(redirect_url, gateways.notify_base_url)
     order = await service.payable_order(session, order_no, shopper_id=owner_id)

@@ -101,7 +101,8 @@ class MyReviewPublic(BaseModel):
 
 
 class ReviewAdminPublic(BaseModel):
-    """A review as the merchant sees it: who wrote it (even if anonymous to shoppers), and moderation state."""
+    """A review as the merchant sees it: who wrote it (even if anonymous to shoppers), and moderation state.
+    ``photo_thumbnails`` are the small versions of ``photos``, in the same order (for a list of thumbnails)."""
 
     id: int
     order_id: int
@@ -111,10 +112,12 @@ class ReviewAdminPublic(BaseModel):
     spu_id: int
     sku_id: int
     product_title: str
+    product_thumbnail_url: str
     spec_text: str
     rating: int
     content: str
     photos: list[str]
+    photo_thumbnails: list[str]
     is_anonymous: bool
     is_hidden: bool
     hidden_reason: str

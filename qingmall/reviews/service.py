@@ -271,7 +271,7 @@ async def get_review_summary(session: AsyncSession, spu_id: int) -> ReviewSummar
 
 def _admin_query() -> Select[Any]:
     return (
-        select(Review, Shopper.nickname, OrderLine.title)
+        select(Review, Shopper.nickname, OrderLine.title, OrderLine.image_url)
         .join(Shopper, Shopper.id == Review.shopper_id)
         .join(OrderLine, OrderLine.id == Review.order_line_id)
     )
@@ -281,7 +281,7 @@ async def get_review_admin(session: AsyncSession, review_id: int) -> ReviewAdmin
     row = (await session.execute(_admin_query().where(Review.id == review_id))).one_or_none()
     if row is None:
         raise NotFound("评价不存在", code="not_found")
-    return admin_view(row.Review, row.nickname, row.title)
+    return admin_view(row.Review, row.nickname, row.title, row.image_url)
 
 
 async def list_reviews_admin(
@@ -290,12 +290,14 @@ async def list_reviews_admin(
     rating: int | None = None,
     is_hidden: bool | None = None,
     has_reply: bool | None = None,
+    has_photos: bool | None = None,
     spu_id: int | None = None,
     shopper_id: int | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> Page[ReviewAdminPublic]:
-    """Every review (hidden ones too) for moderation, newest first, with filters."""
+    """Every review (hidden ones too) for moderation, newest first, with filters; ``has_photos`` means the
+    review or its follow-up carries photos, as the product page's "有图" filter."""
     query = _admin_query()
     if rating is not None:
         query = query.where(Review.rating == rating)
@@ -303,6 +305,8 @@ async def list_reviews_admin(
         query = query.where(Review.is_hidden == (true() if is_hidden else false()))
     if has_reply is not None:
         query = query.where(Review.reply_at.is_not(None) if has_reply else Review.reply_at.is_(None))
+    if has_photos is not None:
+        query = query.where(Review.has_photos == (true() if has_photos else false()))
     if spu_id is not None:
         query = query.where(Review.spu_id == spu_id)
     if shopper_id is not None:
@@ -311,7 +315,7 @@ async def list_reviews_admin(
     if after is not None:
         query = query.where(Review.id < after)
     rows = (await session.execute(query.order_by(Review.id.desc()).limit(limit + 1))).all()
-    items = [admin_view(r.Review, r.nickname, r.title) for r in rows[:limit]]
+    items = [admin_view(r.Review, r.nickname, r.title, r.image_url) for r in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].Review.id]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 

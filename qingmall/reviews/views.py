@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from qingmall.core import clock
+from qingmall.core.storage import thumbnail_url
 from qingmall.reviews.models import Review
 from qingmall.reviews.schemas import FollowUpPublic, MyReviewPublic, ReplyPublic, ReviewAdminPublic, ReviewPublic
 from qingmall.settings import get_settings
@@ -81,7 +82,8 @@ def my_view(review: Review, title: str, image_url: str) -> MyReviewPublic:
     )
 
 
-def admin_view(review: Review, nickname: str, title: str) -> ReviewAdminPublic:
+def admin_view(review: Review, nickname: str, title: str, image_url: str) -> ReviewAdminPublic:
+    photos = list(review.photos or [])
     return ReviewAdminPublic(
         id=review.id,
         order_id=review.order_id,
@@ -91,10 +93,12 @@ def admin_view(review: Review, nickname: str, title: str) -> ReviewAdminPublic:
         spu_id=review.spu_id,
         sku_id=review.sku_id,
         product_title=title,
+        product_thumbnail_url=thumbnail_url(image_url),
         spec_text=review.spec_text,
         rating=review.rating,
         content=review.content,
-        photos=list(review.photos or []),
+        photos=photos,
+        photo_thumbnails=[thumbnail_url(url) for url in photos],
         is_anonymous=review.is_anonymous,
         is_hidden=review.is_hidden,
         hidden_reason=review.hidden_reason,

@@ -206,6 +206,10 @@ class ViewedProductPublic(ProductCard):
 
 
 class ShopperAdminPublic(BaseModel):
+    """A shopper in the merchant's list, with what they bought: ``paid_order_count`` / ``paid_total`` (fen)
+    count orders that were paid (refunds are not subtracted), ``last_order_at`` is their newest order of any
+    status, ``balance`` their stored value in fen (0 without an account)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -216,6 +220,10 @@ class ShopperAdminPublic(BaseModel):
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+    paid_order_count: int = 0
+    paid_total: int = Field(0, description="fen")
+    last_order_at: datetime | None = None
+    balance: int = Field(0, description="fen")
 
 
 class ShopperAdminDetail(ShopperAdminPublic):

@@ -12,12 +12,16 @@ Login lives in ``auth_service``, addresses in ``address_service``, favourites an
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.core.crypto import decrypt, is_mainland_mobile, normalize_phone, phone_hash
 from qingmall.core.errors import NotFound
 from qingmall.core.pagination import Page, cursor_id, decode_cursor, encode_cursor
+from qingmall.orders.models import Order
 from qingmall.shoppers.address_service import (
     address_snapshot,
     get_address,
@@ -34,6 +38,7 @@ from qingmall.shoppers.schemas import (
     ShopperPublic,
     ShopperUpdate,
 )
+from qingmall.wallet.models import BalanceAccount
 
 __all__ = [
     "address_snapshot",
@@ -60,7 +65,15 @@ def to_public(shopper: Shopper) -> ShopperPublic:
     )
 
 
-def _to_admin(shopper: Shopper) -> ShopperAdminPublic:
+@dataclass(frozen=True)
+class _OrderStats:
+    paid_order_count: int = 0
+    paid_total: int = 0
+    last_order_at: datetime | None = None
+
+
+def _to_admin(shopper: Shopper, balance: int | None = 0, stats: _OrderStats | None = None) -> ShopperAdminPublic:
+    stats = stats or _OrderStats()
     return ShopperAdminPublic(
         id=shopper.id,
         nickname=shopper.nickname,
@@ -70,7 +83,32 @@ def _to_admin(shopper: Shopper) -> ShopperAdminPublic:
         is_active=shopper.is_active,
         created_at=shopper.created_at,
         last_login_at=shopper.last_login_at,
+        paid_order_count=stats.paid_order_count,
+        paid_total=stats.paid_total,
+        last_order_at=stats.last_order_at,
+        balance=balance or 0,
     )
+
+
+async def _order_stats(session: AsyncSession, shopper_ids: list[int]) -> dict[int, _OrderStats]:
+    """What each shopper bought, for a whole page in one grouped query (the ``shopper_id`` index)."""
+    if not shopper_ids:
+        return {}
+    paid = Order.paid_at.is_not(None)
+    statement = (
+        select(
+            Order.shopper_id,
+            func.count(Order.id).filter(paid),
+            func.coalesce(func.sum(Order.paid_amount).filter(paid), 0),
+            func.max(Order.created_at),
+        )
+        .where(Order.shopper_id.in_(shopper_ids))
+        .group_by(Order.shopper_id)
+    )
+    return {
+        shopper_id: _OrderStats(int(count), int(total), last)
+        for shopper_id, count, total, last in (await session.execute(statement)).all()
+    }
 
 
 async def get_shopper(session: AsyncSession, shopper_id: int) -> Shopper:
@@ -105,7 +143,12 @@ async def admin_list_shoppers(
 ) -> Page[ShopperAdminPublic]:
     """Newest first. ``query`` that is a mainland mobile matches the phone exactly (by blind index);
     anything else matches the nickname as a substring."""
-    statement = select(Shopper).order_by(Shopper.id.desc()).limit(limit + 1)
+    statement = (
+        select(Shopper, BalanceAccount.balance)
+        .outerjoin(BalanceAccount, BalanceAccount.shopper_id == Shopper.id)
+        .order_by(Shopper.id.desc())
+        .limit(limit + 1)
+    )
     if query:
         phone = normalize_phone(query)
         if is_mainland_mobile(phone):
@@ -115,17 +158,22 @@ async def admin_list_shoppers(
     after = decode_cursor(cursor, 1)
     if after is not None:
         statement = statement.where(Shopper.id < cursor_id(after[0]))
-    shoppers = list((await session.execute(statement)).scalars())
-    next_cursor = encode_cursor([shoppers[limit - 1].id]) if len(shoppers) > limit else None
-    return Page[ShopperAdminPublic](items=[_to_admin(s) for s in shoppers[:limit]], next_cursor=next_cursor)
+    rows = list((await session.execute(statement)).all())
+    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
+    rows = rows[:limit]
+    stats = await _order_stats(session, [shopper.id for shopper, _ in rows])
+    items = [_to_admin(shopper, balance, stats.get(shopper.id)) for shopper, balance in rows]
+    return Page[ShopperAdminPublic](items=items, next_cursor=next_cursor)
 
 
 async def admin_get_shopper(session: AsyncSession, shopper_id: int) -> ShopperAdminDetail:
     """One shopper with their addresses (phones masked) and how many products they saved."""
     shopper = await get_shopper(session, shopper_id)
     addresses = await list_addresses(session, shopper_id)
+    balance = await session.scalar(select(BalanceAccount.balance).where(BalanceAccount.shopper_id == shopper_id))
+    stats = (await _order_stats(session, [shopper_id])).get(shopper_id)
     return ShopperAdminDetail(
-        **_to_admin(shopper).model_dump(),
+        **_to_admin(shopper, balance, stats).model_dump(),
         addresses=[AddressPublic.model_validate(a) for a in addresses],
         favourite_count=await count_favourites(session, shopper_id),
     )

@@ -10,11 +10,10 @@ from sqlalchemy import select
 from qingmall.reviews import service
 from qingmall.staff.models import AuditLog
 from tests.factories import make_product, make_shopper, make_staff, staff_headers
-from tests.reviews.review_helpers import make_review
+from tests.reviews.review_helpers import make_review, photo_url
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 ADMIN = "/api/admin/v1/reviews"
-
 
 
 async def _summary(db, spu_id: int):
@@ -124,6 +123,38 @@ async def test_admin_list_filters_and_pages(client, session):
     assert (detail["product_title"], detail["reply"]["content"]) == ("商品B", "已联系处理")
     for bad in ({"rating": 0}, {"rating": 6}, {"limit": 0}, {"cursor": "x"}, {"is_hidden": "maybe"}):
         assert (await client.get(ADMIN, headers=headers, params=bad)).status_code == 422, bad
+
+
+async def test_admin_list_filters_by_photos_and_shows_thumbnails(client, session):
+    # given a review with photos, one whose follow-up alone has photos, and one without any
+    spu = await make_product(session, title="带图商品")
+    shopper = await make_shopper(session)
+    with_photos = await make_review(session, shopper, spu, rating=5, photos=[photo_url(1, "jpg"), photo_url(2)])
+    follow_up_only = await make_review(session, shopper, spu, rating=4)
+    follow_up_only.follow_up_photos, follow_up_only.has_photos = [photo_url(3)], True
+    follow_up_only.follow_up_at = T0
+    await session.commit()
+    plain = await make_review(session, shopper, spu, rating=3)
+    headers = staff_headers(await make_staff(session, role="customer_service"))
+
+    async def listed(**params) -> list[dict]:
+        response = await client.get(ADMIN, headers=headers, params=params)
+        assert response.status_code == 200, response.json()
+        return response.json()["items"]
+
+    # when the merchant asks for reviews with photos, then both kinds with photos come, newest first
+    assert [r["id"] for r in await listed(has_photos="true")] == [follow_up_only.id, with_photos.id]
+    assert [r["id"] for r in await listed(has_photos="false")] == [plain.id]
+    assert [r["id"] for r in await listed(has_photos="true", rating=5)] == [with_photos.id]
+    assert (await client.get(ADMIN, headers=headers, params={"has_photos": "some"})).status_code == 422
+    # and each row carries the photos' thumbnails in order, and the product's thumbnail
+    (row,) = [r for r in await listed() if r["id"] == with_photos.id]
+    assert row["photos"] == [photo_url(1, "jpg"), photo_url(2)]
+    assert row["photo_thumbnails"] == [
+        photo_url(1, "jpg").removesuffix(".jpg") + ".thumb.webp",
+        photo_url(2).removesuffix(".webp") + ".thumb.webp",
+    ]
+    assert row["product_thumbnail_url"] == "/media/products/p1.webp"  # not an upload: shown as it is
 
 
 async def test_moderation_needs_reviews_moderate(client, session):

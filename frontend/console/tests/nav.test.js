@@ -14,9 +14,15 @@ const names = (menu) => menu.map((entry) => entry.name || entry.group)
 describe('the console menu', () => {
   it('shows orders, products, after-sales and the audit log to the owner, in route-table order, with stable classes', () => {
     const menu = buildMenu(consolePages, OWNER)
-    expect(names(menu)).toEqual(['orders', 'products', 'after-sales', 'audit-logs'])
-    expect(menu.map((m) => m.className)).toEqual(['menu-orders', 'menu-products', 'menu-after-sales menu-aftersales',
-      'menu-audit-logs menu-audit'])
+    expect(names(menu)).toEqual(['orders', 'products', 'categories', 'after-sales', 'nav.group.customers', 'banners',
+      'audit-logs', 'nav.group.settings'])
+    expect(menu.map((m) => m.className)).toEqual(['menu-orders', 'menu-products', 'menu-categories',
+      'menu-after-sales menu-aftersales', undefined, 'menu-banners', 'menu-audit-logs menu-audit', undefined])
+    expect(menu[4].children.map((c) => c.className)).toEqual(['menu-shoppers', 'menu-reviews'])
+    // settings.manage is not in this list: shop settings stay hidden, templates and staff show
+    expect(menu[7].children.map((c) => c.className)).toEqual(['menu-shipping-templates', 'menu-staff'])
+    expect(names(buildMenu(consolePages, [...OWNER, 'settings.manage'])[7].children)).toEqual(
+      ['shipping-templates', 'staff', 'settings'])
     expect(menu[0]).toMatchObject({ path: '/orders', title: 'nav.orders' })
     expect(menu[0].icon).toBeTruthy()
   })
@@ -28,14 +34,15 @@ describe('the console menu', () => {
 
   it('hides what a role lacks', () => {
     expect(names(buildMenu(consolePages, ['orders.read']))).toEqual(['orders'])
-    expect(names(buildMenu(consolePages, ['catalog.read']))).toEqual(['products'])
+    expect(names(buildMenu(consolePages, ['catalog.read']))).toEqual(['products', 'categories'])
     expect(buildMenu(consolePages, [])).toEqual([])
     expect(buildMenu(consolePages, undefined)).toEqual([])
   })
 
   it('customer service sees after-sales too; warehouse only orders and products', () => {
-    expect(names(buildMenu(consolePages, CUSTOMER_SERVICE))).toEqual(['orders', 'products', 'after-sales'])
-    expect(names(buildMenu(consolePages, WAREHOUSE))).toEqual(['orders', 'products'])
+    expect(names(buildMenu(consolePages, CUSTOMER_SERVICE))).toEqual(['orders', 'products', 'categories', 'after-sales',
+      'nav.group.customers'])
+    expect(names(buildMenu(consolePages, WAREHOUSE))).toEqual(['orders', 'products', 'categories'])
   })
 
   it('gathers entries of a group in place and drops empty groups', () => {
@@ -70,7 +77,8 @@ describe('page access', () => {
     expect(firstAllowedPage(consolePages, OWNER)).toBe('orders')
     expect(firstAllowedPage(consolePages, ['catalog.read'])).toBe('products')
     expect(firstAllowedPage(consolePages, ['audit.read'])).toBe('audit-logs')
-    expect(firstAllowedPage(consolePages, ['shoppers.read'])).toBeNull()
+    expect(firstAllowedPage(consolePages, ['shoppers.read'])).toBe('shoppers')
+    expect(firstAllowedPage(consolePages, ['balance.adjust'])).toBeNull()
   })
 
   it('every page is lazy-loaded and has a title', () => {

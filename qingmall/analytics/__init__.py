@@ -1,0 +1,1 @@
+"""Analytics: read-only figures for the merchant (the console's dashboard)."""
