@@ -21,6 +21,7 @@ from qingmall.analytics import admin_api as analytics_admin
 from qingmall.cart import api as cart_api
 from qingmall.catalog import admin_api as catalog_admin
 from qingmall.catalog import api as catalog_api
+from qingmall.catalog import transfer as catalog_transfer
 from qingmall.checkout import api as checkout_api
 from qingmall.content import admin_api as content_admin
 from qingmall.content import api as content_api
@@ -125,7 +126,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         default_limit=1024 * 1024,
         upload_limit=settings.upload_max_bytes + 64 * 1024,
         upload_prefixes=("/api/admin/v1/media/", "/api/v1/uploads/"),
-        larger_uploads=(("/api/admin/v1/media/videos", settings.video_upload_max_bytes + 64 * 1024),),
+        larger_uploads=(
+            ("/api/admin/v1/media/videos", settings.video_upload_max_bytes + 64 * 1024),
+            ("/api/admin/v1/products/imports", catalog_transfer.MAX_IMPORT_BYTES + 64 * 1024),
+        ),
     )
 
     for module in SHOPPER_ROUTERS:

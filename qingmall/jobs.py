@@ -188,6 +188,23 @@ def reconcile_payments() -> int:
     return _logged("reconcile_payments", -1, work)
 
 
+def run_product_import(import_id: int) -> bool:
+    """Apply an uploaded product CSV (``catalog.transfer_imports``); False if it was not ours to run."""
+    from qingmall.catalog import transfer_imports
+
+    return _logged(
+        "run_product_import", False, lambda session: transfer_imports.run_import(session, import_id),
+        import_id=import_id,
+    )
+
+
+def sweep_product_imports() -> int:
+    """Every minute: resume product imports whose job was lost or whose worker died; returns imports finished."""
+    from qingmall.catalog import transfer_imports
+
+    return _logged("sweep_product_imports", 0, transfer_imports.sweep_imports)
+
+
 def purge_login_records() -> int:
     """Daily housekeeping: expired SMS codes, refresh tokens and dead login sessions; returns rows deleted."""
     from qingmall.shoppers.tasks import purge_login_records as purge
@@ -224,6 +241,10 @@ def _register(huey: Huey, settings: Settings) -> dict[str, TaskWrapper]:
             purge_login_records
         ),
         "sweep_refunds": huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep_refunds")(sweep_refunds),
+        "run_product_import": huey.task(name="run_product_import")(run_product_import),
+        "sweep_product_imports": huey.periodic_task(crontab(minute=f"*/{minutes}"), name="sweep_product_imports")(
+            sweep_product_imports
+        ),
         # 02:30 Beijing time (huey schedules in UTC)
         "reconcile_payments": huey.periodic_task(crontab(minute="30", hour="18"), name="reconcile_payments")(
             reconcile_payments
@@ -277,6 +298,16 @@ def schedule_order_timeout(order_id: int, eta: datetime | None) -> bool:
 def schedule_order_completion(order_id: int, eta: datetime | None) -> bool:
     """Complete ``order_id`` at ``eta`` if still shipped. Logs and returns False on failure."""
     return _schedule("complete_shipped_order", order_id, eta)
+
+
+def schedule_product_import(import_id: int) -> bool:
+    """Queue a product import's job now. Logs and returns False on failure (the sweep picks the import up)."""
+    try:
+        task("run_product_import")(import_id)
+    except Exception:
+        log.exception("job_schedule_failed", task="run_product_import", import_id=import_id)
+        return False
+    return True
 
 
 # ---- consumers -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from qingmall.aftersales import models as aftersales_models  # noqa: F401
 from qingmall.cart import models as cart_models  # noqa: F401
 from qingmall.catalog import models as catalog_models  # noqa: F401
+from qingmall.catalog import transfer_models as catalog_transfer_models  # noqa: F401
 from qingmall.content import models as content_models  # noqa: F401
 from qingmall.core.db import Base
 from qingmall.inventory import models as inventory_models  # noqa: F401

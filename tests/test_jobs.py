@@ -55,13 +55,13 @@ def test_tasks_are_registered_with_a_minute_sweep(huey):
     }
     every_minute = [datetime(2026, 1, 1, 10, minute) for minute in (0, 1, 37, 59)]
     assert all(
-        sorted(t.name for t in huey.read_periodic(moment)) == ["sweep_orders", "sweep_refunds"]
+        sorted(t.name for t in huey.read_periodic(moment)) == ["sweep_orders", "sweep_product_imports", "sweep_refunds"]
         for moment in every_minute
     )
     nightly = sorted(t.name for t in huey.read_periodic(datetime(2026, 1, 1, 3, 17)))
-    assert nightly == ["purge_login_records", "sweep_orders", "sweep_refunds"]
+    assert nightly == ["purge_login_records", "sweep_orders", "sweep_product_imports", "sweep_refunds"]
     reconciliation = sorted(t.name for t in huey.read_periodic(datetime(2026, 1, 1, 18, 30)))  # 02:30 Beijing
-    assert reconciliation == ["reconcile_payments", "sweep_orders", "sweep_refunds"]
+    assert reconciliation == ["reconcile_payments", "sweep_orders", "sweep_product_imports", "sweep_refunds"]
 
 
 @pytest.mark.skipif(not os.environ.get("QINGMALL_TEST_REDIS_URL"), reason="QINGMALL_TEST_REDIS_URL not set")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
-from qingmall.catalog import categories, media, queries, service
+from qingmall.catalog import categories, media, queries, service, transfer, transfer_imports
 from qingmall.catalog.schemas import (
     SINGLE_LINE_PATTERN,
     BulkShelfResult,
@@ -21,6 +22,8 @@ from qingmall.catalog.schemas import (
     ProductUpdate,
     ShelfUpdate,
 )
+from qingmall.catalog.transfer_schemas import ProductImportPublic
+from qingmall.core import clock
 from qingmall.core.db import SessionDep
 from qingmall.core.pagination import Page
 from qingmall.staff.deps import require_permission
@@ -64,20 +67,70 @@ async def delete_category(category_id: Id, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/products", dependencies=read)
-async def list_products(
-    session: SessionDep,
+def product_filters(
     keyword: Keyword = None,
     category_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     is_on_shelf: bool | None = None,
     low_stock: bool = False,
     low_stock_threshold: Annotated[int, Query(ge=0, le=10**7)] = 10,
+) -> dict[str, Any]:
+    """The product list's filters, shared by the list and the CSV export."""
+    return {
+        "keyword": keyword, "category_id": category_id, "is_on_shelf": is_on_shelf, "low_stock": low_stock,
+        "low_stock_threshold": low_stock_threshold,
+    }
+
+
+ProductFilters = Annotated[dict[str, Any], Depends(product_filters)]
+
+
+@router.get("/products", dependencies=read)
+async def list_products(
+    session: SessionDep,
+    filters: ProductFilters,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ProductAdminListItem]:
-    return await queries.list_products_admin(
-        session, keyword=keyword, category_id=category_id, is_on_shelf=is_on_shelf, low_stock=low_stock,
-        low_stock_threshold=low_stock_threshold, cursor=cursor, limit=limit,
+    return await queries.list_products_admin(session, **filters, cursor=cursor, limit=limit)
+
+
+@router.get("/products/export.csv", dependencies=read, response_class=StreamingResponse)
+async def export_products(
+    session: SessionDep,
+    filters: ProductFilters,
+    template: Annotated[bool, Query(description="只要表头（导入模板）")] = False,
+) -> StreamingResponse:
+    """One row per SKU, UTF-8 with BOM, the product list's filters; the import reads the same columns."""
+    stamp = clock.to_shanghai(clock.now()).strftime("%Y%m%d-%H%M")
+    name = "products-template.csv" if template else f"products-{stamp}.csv"
+    await session.close()  # the permission check's transaction must not hold SQLite's lock while streaming
+    return StreamingResponse(
+        transfer.export_products(filters, template=template),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/products/imports", status_code=202)
+async def start_product_import(
+    staff: Writer, session: SessionDep, file: Annotated[UploadFile, File(description="CSV，UTF-8 或 GBK，≤5 MB")]
+) -> ProductImportPublic:
+    job = await transfer_imports.start_import(session, file, filename=file.filename or "", staff_id=staff.id)
+    return ProductImportPublic.model_validate(job)
+
+
+@router.get("/products/imports/{import_id}", dependencies=read)
+async def get_product_import(import_id: Id, session: SessionDep) -> ProductImportPublic:
+    return ProductImportPublic.model_validate(await transfer_imports.get_import(session, import_id))
+
+
+@router.get("/products/imports/{import_id}/errors.csv", dependencies=read)
+async def get_product_import_errors(import_id: Id, session: SessionDep) -> Response:
+    job = await transfer_imports.get_import(session, import_id)
+    return Response(
+        transfer.error_report(job.errors).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.csv"'},
     )
 
 
