@@ -50,6 +50,21 @@ test('pay page asks for wx.requestPayment parameters and goes to the order', asy
   expect(wx.calls.redirectTo[0]).toContain('/pages/orders/detail?order_no=20261207124830544195')
 })
 
+test('pay page offers only the channels 店铺设置 allows, starting on the first one', async () => {
+  const ORDER = { order_no: '20261207124830544197', status: 'pending_payment', payable_amount: 3900, pay_countdown_seconds: 1700 }
+  const { wx, page } = loadPage('pages/pay/index', {
+    'GET /api/v1/orders/20261207124830544197': () => [200, ORDER],
+    'GET /api/v1/wallet': () => [200, { balance: 10000 }],
+    'GET /api/v1/shop': () => [200, { name: '轻商城', logo_url: '', logo_thumbnail_url: '', service_phone: '', payment_channels: ['balance'] }],
+  }, { order_no: '20261207124830544197' })
+  wx.setStorageSync('qm_auth', AUTH)
+  page.instance.onLoad({ order_no: '20261207124830544197' })
+  await waitFor(() => page.querySelector('.pay-method-balance.is-active'))
+  expect(page.querySelector('.pay-method-wechat')).toBeFalsy()
+  expect(page.querySelector('.pay-method-friend')).toBeTruthy()
+  expect(page.dom.textContent).toContain('39')
+})
+
 test('checkout shows the preview and problems, submit disabled', async () => {
   const PREVIEW = { lines: [{ sku_id: 58, spu_id: 15, title: '每日坚果', spec_text: '规格:15包', image_url: '', unit_price: 6900, quantity: 2,
     goods_amount: 13800, discount_amount: 0, payable_amount: 13800, weight_grams: 1, total_weight_grams: 2, status: 'insufficient_stock' }],

@@ -58,7 +58,7 @@ function createWx(routes, initialStorage = {}) {
     hideLoading: () => {},
     showModal: (o) => done(o, { confirm: true, cancel: false }),
     stopPullDownRefresh: () => {},
-    setNavigationBarTitle: (o) => done(o, {}),
+    setNavigationBarTitle: (o) => { calls.titles = (calls.titles || []).concat([o.title]); done(o, {}) },
     setTabBarItem: (o) => done(o, {}),
     setTabBarBadge: (o) => done(o, {}),
     removeTabBarBadge: (o) => done(o, {}),

@@ -27,3 +27,14 @@ test('the home page renders products from wx.request and a tap opens the product
   await waitFor(() => wx.calls.navigateTo.length === 1)
   expect(wx.calls.navigateTo[0]).toBe('/pages/product/index?id=11')
 })
+
+test('the home page is titled with the shop name from 店铺设置', async () => {
+  const { wx } = loadPage('pages/index/index', {
+    'GET /api/v1/products': () => [200, { items: PRODUCTS, next_cursor: null }],
+    'GET /api/v1/home': () => [200, { banners: [], shortcuts: [] }],
+    'GET /api/v1/categories': () => [200, []],
+    'GET /api/v1/shop': () => [200, { name: '青禾小铺', logo_url: '', logo_thumbnail_url: '', service_phone: '', payment_channels: ['wechat'] }],
+  })
+  await waitFor(() => (wx.calls.titles || []).includes('青禾小铺'))
+  expect(wx.calls.titles[0]).toBe('轻商城')
+})

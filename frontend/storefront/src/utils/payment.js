@@ -4,6 +4,7 @@
 import { api } from '@/api/http.js'
 import { formatFen, t } from '@/locale'
 import { confirmDialog } from '@/utils/account-kit.js'
+import { fetchShop } from '@/utils/shop.js'
 
 /** uni.requestPayment (WeChat Pay): resolves true when paid, false when cancelled or failed; a toast says which. */
 export function requestWechatPayment(params) {
@@ -35,6 +36,22 @@ export async function fetchBalance(options) {
   } catch (e) {
     return null
   }
+}
+
+/**
+ * The payment channels the shop offers (GET /shop: enabled in 店铺设置 and configured on the server), e.g.
+ * ['wechat', 'balance']; null when unknown (the server still refuses a disabled channel with a clear message).
+ */
+export async function fetchPaymentChannels() {
+  const shop = await fetchShop()
+  return Array.isArray(shop?.payment_channels) ? shop.payment_channels : null
+}
+
+
+/** The cashier's choices that the shop's channels allow (`channels` null: all); 找朋友代付 needs WeChat or the balance. */
+export function offeredMethods(items, channels) {
+  if (!channels) return items
+  return items.filter((item) => (item.key === 'friend' ? channels.includes('wechat') || channels.includes('balance') : channels.includes(item.key)))
 }
 
 /** Ask before paying `amount` (fen) from the balance; `key` is the question, with {amount}. Resolves true to go on. */
