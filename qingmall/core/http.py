@@ -86,8 +86,11 @@ def _chinese(err: dict[str, Any]) -> str:
     if template is None:
         message = str(err.get("msg", ""))
         return message.removeprefix("Value error, ")
+    ctx = dict(err.get("ctx") or {})
+    if isinstance(ctx.get("expected"), str):  # pydantic lists choices in English: "'a', 'b' or 'c'" → "'a'、'b'、'c'"
+        ctx["expected"] = ctx["expected"].replace(" or ", "、").replace(", ", "、")
     try:
-        return template.format(**(err.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return str(err.get("msg", ""))
 
