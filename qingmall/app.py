@@ -124,10 +124,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         BodySizeLimit,
         default_limit=1024 * 1024,
-        upload_limit=settings.upload_max_bytes + 64 * 1024,
-        upload_prefixes=("/api/admin/v1/media/", "/api/v1/uploads/"),
-        larger_uploads=(
+        limits=(  # each file limit plus room for the multipart envelope; the most specific prefix first
             ("/api/admin/v1/media/videos", settings.video_upload_max_bytes + 64 * 1024),
+            ("/api/admin/v1/media/", settings.upload_max_bytes + 64 * 1024),
+            ("/api/v1/uploads/", settings.upload_max_bytes + 64 * 1024),
             ("/api/admin/v1/products/imports", catalog_transfer.MAX_IMPORT_BYTES + 64 * 1024),
         ),
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qingmall.catalog.models import Category, Sku, Spu
@@ -82,3 +85,19 @@ def staff_headers(staff: Staff) -> dict[str, str]:
         staff.id, audience="staff", token_type="access", ttl=timedelta(hours=1), extra={"ver": staff.token_version}
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def counted_selects(db: Any) -> Iterator[list[str]]:
+    """The SELECT statements the database ``db`` runs inside the block (to pin a query count)."""
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)

@@ -158,6 +158,22 @@ async def upload_image(
     return await save_image(session, data, staff_id=staff_id, storage=storage)
 
 
+async def _record(session: AsyncSession, media: MediaFile) -> MediaFile:
+    """Add the ``MediaFile`` row and commit; when a concurrent upload of the same bytes won the unique
+    ``sha256``, return that row instead (the stored file is the same, keyed by its hash)."""
+    digest = media.sha256
+    session.add(media)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        existing = await session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
+        if existing is None:
+            raise
+        return existing
+    return media
+
+
 async def save_image(
     session: AsyncSession, data: bytes, *, staff_id: int | None = None, storage: Storage | None = None
 ) -> MediaFile:
@@ -174,16 +190,7 @@ async def save_image(
         sha256=digest, url=url, thumbnail_url=thumb_url, content_type=image.content_type,
         width=image.width, height=image.height, size_bytes=len(image.data), uploaded_by=staff_id,
     )
-    session.add(media)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        existing = await session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
-        if existing is None:
-            raise
-        return existing
-    return media
+    return await _record(session, media)
 
 
 # ---- product videos -----------------------------------------------------------------------------------
@@ -251,13 +258,4 @@ async def upload_video(
         sha256=digest, url=url, thumbnail_url="", content_type=VIDEO_CONTENT_TYPE,
         width=0, height=0, size_bytes=len(data), uploaded_by=staff_id,
     )
-    session.add(media)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        existing = await session.scalar(select(MediaFile).where(MediaFile.sha256 == digest))
-        if existing is None:
-            raise
-        return existing
-    return media
+    return await _record(session, media)

@@ -162,28 +162,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over a limit before they are buffered (uploads get their own, larger limit).
+    """Refuse request bodies over a limit before they are buffered (upload routes get their own, larger limits).
 
-    Checks ``Content-Length`` up front and counts streamed bytes for chunked bodies; answers 413
-    ``payload_too_large`` in the usual error shape.
+    ``limits`` are ``(path prefix, bytes)`` pairs, the first matching prefix wins (list the longer, more
+    specific prefixes first); any other path gets ``default_limit``. Checks ``Content-Length`` up front and
+    counts streamed bytes for chunked bodies; answers 413 ``payload_too_large`` in the usual error shape.
     """
 
-    def __init__(
-        self, app: Any, *, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...],
-        larger_uploads: tuple[tuple[str, int], ...] = (),
-    ) -> None:
+    def __init__(self, app: Any, *, default_limit: int, limits: tuple[tuple[str, int], ...]) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.upload_limit = upload_limit
-        self.upload_prefixes = upload_prefixes
-        self.larger_uploads = larger_uploads  # (path prefix, limit) pairs checked first, e.g. video uploads
+        self.limits = limits
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].startswith(self.upload_prefixes) else self.default_limit
-        limit = next((size for prefix, size in self.larger_uploads if scope["path"].startswith(prefix)), limit)
+        path = scope["path"]
+        limit = next((size for prefix, size in self.limits if path.startswith(prefix)), self.default_limit)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

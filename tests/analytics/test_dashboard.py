@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from qingmall.analytics import queries
 from qingmall.catalog.models import Sku
 from qingmall.core import clock
 from qingmall.core.clock import SHANGHAI
 from tests.aftersales.aftersales_testkit import admin, fund, paid_order, ship
-from tests.factories import make_staff, shopper_headers, staff_headers
+from tests.factories import counted_selects, make_staff, shopper_headers, staff_headers
 from tests.orders.orders_testkit import create_order, make_buyer, make_sku
 
 ZERO = {"sales_fen": 0, "refunds_fen": 0, "orders": 0, "shoppers": 0, "average_order_fen": 0}
@@ -211,18 +211,9 @@ async def test_the_dashboard_costs_five_queries_whatever_the_orders(client, sess
     for price in (100, 200, 300):
         order = await paid_order(client, session, db, [(price, 2)])
         assert order.order_no
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with counted_selects(db) as statements:
         async with db.sessionmaker() as s:
             dashboard = await queries.dashboard(s, 30)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert (dashboard.today.orders, dashboard.today.sales_fen, len(dashboard.top_by_units)) == (3, 1200, 3)
     assert len(statements) == 5
 

@@ -9,11 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from qingmall.core import clock
 from qingmall.reviews import service, views
-from tests.factories import make_product, make_shopper, shopper_headers
+from tests.factories import counted_selects, make_product, make_shopper, shopper_headers
 from tests.reviews.review_helpers import make_review
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -172,16 +171,7 @@ async def test_summary_uses_two_queries(session, db):
     shopper = await make_shopper(session)
     for rating in (5, 4, 2, 5):
         await make_review(session, shopper, spu, rating=rating)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with counted_selects(db) as statements:
         summary = await service.get_review_summary(session, spu.id)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert summary.review_count == 4
     assert len(statements) == 2

@@ -6,11 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import event
-
 from qingmall.orders.models import Order
 from qingmall.wallet import service as wallet
-from tests.factories import make_shopper, make_staff, staff_headers
+from tests.factories import counted_selects, make_shopper, make_staff, staff_headers
 
 
 async def add_order(session, shopper, *, paid: int | None, created: datetime, status: str = "paid") -> Order:
@@ -68,16 +66,7 @@ async def test_a_page_costs_two_queries_whatever_its_size(session, db):
     shoppers = [await make_shopper(session) for _ in range(6)]
     for index, shopper in enumerate(shoppers):
         await add_order(session, shopper, paid=100 * (index + 1), created=datetime(2026, 11, 1, tzinfo=UTC))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with counted_selects(db) as statements:
         page = await service.admin_list_shoppers(session, limit=5)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert [item.paid_total for item in page.items] == [600, 500, 400, 300, 200]
     assert len(statements) == 2
